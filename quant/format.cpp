@@ -12,6 +12,7 @@ constexpr FormatTraits kFormats[] = {
     {Format::kQ8G32, "q8g32", 32, 34, true},
     {Format::kQ4G32, "q4g32", 32, 18, true},
     {Format::kQ4G32Z, "q4g32z", 32, 20, true},
+    {Format::kQ4G32NL, "q4g32nl", 32, 18, true},
 };
 static_assert(sizeof(kFormats) / sizeof(kFormats[0]) == static_cast<size_t>(Format::kCount));
 
@@ -28,6 +29,18 @@ std::optional<Format> format_from_name(std::string_view name) {
   for (const auto& t : kFormats)
     if (t.name == name) return t.format;
   return std::nullopt;
+}
+
+}  // namespace hearth
+
+#include "quant/tensor.h"
+
+namespace hearth {
+
+std::string TensorView::shape_string() const {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
 }
 
 }  // namespace hearth

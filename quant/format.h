@@ -1,7 +1,8 @@
 // The one table of tensor storage formats: float formats read from checkpoints and the
 // block-quantized formats written by the converter. Every other place that needs a format's
 // size math asks this table; there are no per-format switches elsewhere.
-// Not here: how formats are computed (quant/codec_*.h) or multiplied (kernels).
+// Block layouts: quant/blocks.h. Not here: how formats are computed (quant/codec.h) or
+// multiplied fast (kernels).
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,7 @@ enum class Format : uint8_t {
   kQ8G32 = 3,   // int8 symmetric, groups of 32 along a row, fp16 scale         (8.5 bpw)
   kQ4G32 = 4,   // int4 symmetric, groups of 32, fp16 scale                     (4.5 bpw)
   kQ4G32Z = 5,  // int4 asymmetric, groups of 32, fp16 scale + fp16 minimum     (5.0 bpw)
+  kQ4G32NL = 6, // 4-bit index into a non-uniform 16-level codebook, fp16 scale (4.5 bpw)
   kCount
 };
 

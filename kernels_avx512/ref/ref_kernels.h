@@ -1,0 +1,25 @@
+// Declarations of the scalar reference kernels (kernels_avx512/ref/*.cpp).
+#pragma once
+
+#include "kernels_avx512/kernel_table.h"
+
+namespace hearth::kernels::ref {
+
+void decode_row_f32(const TensorView& w, int64_t r, float* out);
+void decode_row_f16(const TensorView& w, int64_t r, float* out);
+void decode_row_bf16(const TensorView& w, int64_t r, float* out);
+
+// Generic matmul: decode each weight row with `decode`, dot it with every token.
+void matmul_decoded(DecodeRowFn decode, const TensorView& w, const float* x, int64_t ldx,
+                    int64_t n_tok, float* y, int64_t ldy, int64_t o_begin, int64_t o_end);
+
+template <DecodeRowFn kDecode>
+void matmul_ref(const TensorView& w, const float* x, int64_t ldx, int64_t n_tok, float* y,
+                int64_t ldy, int64_t o_begin, int64_t o_end) {
+  matmul_decoded(kDecode, w, x, ldx, n_tok, y, ldy, o_begin, o_end);
+}
+
+// Fills the reference tier of the table.
+void register_reference_kernels(KernelTable& table);
+
+}  // namespace hearth::kernels::ref

@@ -1,0 +1,141 @@
+#include "models/arch_common.h"
+
+#include "src/ops/ops.h"
+
+namespace hearth::models {
+
+DecoderDims read_decoder_dims(ConfigReader& r, bool tie_default) {
+  DecoderDims d;
+  d.n_vocab = r.require_int("vocab_size");
+  d.n_embd = r.require_int("hidden_size");
+  d.n_layer = r.require_int("num_hidden_layers");
+  d.n_ff = r.get_int("intermediate_size", 0);
+  d.n_head = r.require_int("num_attention_heads");
+  d.n_head_kv = r.get_int("num_key_value_heads", d.n_head);
+  d.head_dim = r.get_int("head_dim", d.n_head > 0 ? d.n_embd / d.n_head : 0);
+  d.rms_eps = static_cast<float>(r.get_double("rms_norm_eps", 1e-6));
+  d.tie_embeddings = r.get_bool("tie_word_embeddings", tie_default);
+  d.max_position = r.get_int("max_position_embeddings", 0);
+  r.check(d.n_vocab > 0 && d.n_embd > 0 && d.n_layer > 0 && d.n_head > 0 && d.head_dim > 0,
+          "vocab_size, hidden_size, num_hidden_layers, num_attention_heads and head_dim must be positive");
+  r.check(d.n_head_kv > 0 && d.n_head % std::max<int64_t>(d.n_head_kv, 1) == 0,
+          fmt::format("num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", d.n_head, d.n_head_kv));
+  const std::string act = r.get_string("hidden_act", "silu");
+  r.check(act == "silu" || act == "swish",
+          fmt::format("hidden_act '{}' is not supported (supported: silu)", act));
+  return d;
+}
+
+TensorView TensorGetter::get(const std::string& name, std::vector<int64_t> shape) {
+  if (!status_.is_ok()) return {};
+  auto t = src_.tensor(name);
+  if (!t) {
+    status_ = t.status();
+    return {};
+  }
+  if (t->shape != shape) {
+    TensorView expect;
+    expect.shape = shape;
+    status_ = Status::errorf("{}: tensor '{}' has shape {} but config.json implies {}",
+                             src_.description(), name, t->shape_string(), expect.shape_string());
+    return {};
+  }
+  return t.value();
+}
+
+std::vector<float> TensorGetter::get_f32(const std::string& name, std::vector<int64_t> shape) {
+  TensorView t = get(name, std::move(shape));
+  if (!status_.is_ok()) return {};
+  return ops::to_f32(t);
+}
+
+std::unique_ptr<AttentionGqa> load_attention_gqa(TensorGetter& t, const std::string& prefix,
+                                                 const DecoderDims& d, const RopeConfig& rope,
+                                                 const AttentionOptions& opt, int64_t* kv_width) {
+  const int64_t q_w = d.n_head * d.head_dim, kv_w = d.n_head_kv * d.head_dim;
+  const std::string p = prefix + "self_attn.";
+  AttentionGqaWeights w;
+  w.wq = t.get(p + "q_proj.weight", {q_w, d.n_embd});
+  w.wk = t.get(p + "k_proj.weight", {kv_w, d.n_embd});
+  w.wv = t.get(p + "v_proj.weight", {kv_w, d.n_embd});
+  w.wo = t.get(p + "o_proj.weight", {d.n_embd, q_w});
+  if (opt.qkv_bias) {
+    w.bq = t.get_f32(p + "q_proj.bias", {q_w});
+    w.bk = t.get_f32(p + "k_proj.bias", {kv_w});
+    w.bv = t.get_f32(p + "v_proj.bias", {kv_w});
+  }
+  if (opt.qk_norm) {
+    w.q_norm = t.get_f32(p + "q_norm.weight", {d.head_dim});
+    w.k_norm = t.get_f32(p + "k_norm.weight", {d.head_dim});
+  }
+  AttentionGqaConfig c;
+  c.n_embd = d.n_embd;
+  c.n_head = d.n_head;
+  c.n_head_kv = d.n_head_kv;
+  c.head_dim = d.head_dim;
+  c.qk_norm_eps = d.rms_eps;
+  c.rope = rope;
+  c.sliding_window = opt.sliding_window;
+  if (opt.o_bias) c.o_bias = t.get_f32(p + "o_proj.bias", {d.n_embd});
+  *kv_width = kv_w;
+  return std::make_unique<AttentionGqa>(std::move(c), std::move(w));
+}
+
+FfnWeights load_ffn(TensorGetter& t, const std::string& prefix, int64_t n_embd, int64_t n_ff,
+                    const char* gate, const char* up, const char* down) {
+  FfnWeights w;
+  w.gate = t.get(prefix + gate + ".weight", {n_ff, n_embd});
+  w.up = t.get(prefix + up + ".weight", {n_ff, n_embd});
+  w.down = t.get(prefix + down + ".weight", {n_embd, n_ff});
+  return w;
+}
+
+void load_layer_norms(TensorGetter& t, const std::string& prefix, const DecoderDims& d, DecoderLayer& layer) {
+  layer.attn_norm = t.get_f32(prefix + "input_layernorm.weight", {d.n_embd});
+  layer.ffn_norm = t.get_f32(prefix + "post_attention_layernorm.weight", {d.n_embd});
+}
+
+namespace {
+
+std::vector<int32_t> read_ids(const nlohmann::json& j, const char* key) {
+  std::vector<int32_t> ids;
+  auto it = j.find(key);
+  if (it == j.end()) return ids;
+  if (it->is_number_integer()) ids.push_back(it->get<int32_t>());
+  if (it->is_array())
+    for (const auto& e : *it)
+      if (e.is_number_integer()) ids.push_back(e.get<int32_t>());
+  return ids;
+}
+
+}  // namespace
+
+void load_shell(TensorGetter& t, const ConfigReader& r, const WeightSource& src,
+                const DecoderDims& d, const std::string& architecture, TransformerSpec& spec) {
+  spec.info.architecture = architecture;
+  spec.info.n_vocab = d.n_vocab;
+  spec.info.n_embd = d.n_embd;
+  spec.info.n_layer = d.n_layer;
+  spec.info.max_position = d.max_position;
+  spec.info.eos_ids = read_ids(src.generation_config(), "eos_token_id");
+  if (spec.info.eos_ids.empty()) spec.info.eos_ids = read_ids(r.json(), "eos_token_id");
+  if (auto b = read_ids(r.json(), "bos_token_id"); !b.empty()) spec.info.bos_id = b[0];
+  spec.norm_eps = d.rms_eps;
+  spec.token_embd = t.get("model.embed_tokens.weight", {d.n_vocab, d.n_embd});
+  spec.output_norm = t.get_f32("model.norm.weight", {d.n_embd});
+  if (d.tie_embeddings) {
+    spec.lm_head = spec.token_embd;
+  } else {
+    spec.lm_head = t.get("lm_head.weight", {d.n_vocab, d.n_embd});
+  }
+}
+
+Result<std::unique_ptr<Model>> finish_transformer(std::shared_ptr<const WeightSource> src,
+                                                  const ConfigReader& r, const TensorGetter& t,
+                                                  TransformerSpec spec) {
+  HEARTH_TRY(r.status());
+  HEARTH_TRY(t.status());
+  return std::unique_ptr<Model>(new Transformer(std::move(src), std::move(spec)));
+}
+
+}  // namespace hearth::models

@@ -1,0 +1,75 @@
+// Shared pieces of the architecture files: the config fields every decoder reads, a tensor
+// getter that checks shapes against the config, and loaders for the standard attention and
+// MLP weights. An architecture file stays a short, readable wiring of these blocks.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "src/io/weight_source.h"
+#include "src/model/attention_gqa.h"
+#include "src/model/config_reader.h"
+#include "src/model/ffn_swiglu.h"
+#include "src/model/transformer.h"
+
+namespace hearth::models {
+
+// Fields common to Llama-style decoders, read and checked once.
+struct DecoderDims {
+  int64_t n_vocab = 0, n_embd = 0, n_layer = 0, n_ff = 0;
+  int64_t n_head = 0, n_head_kv = 0, head_dim = 0;
+  float rms_eps = 1e-6f;
+  bool tie_embeddings = false;
+  int64_t max_position = 0;
+};
+
+// Reads vocab_size, hidden_size, num_hidden_layers, intermediate_size (if present),
+// num_attention_heads, num_key_value_heads, head_dim, rms_norm_eps, tie_word_embeddings,
+// max_position_embeddings, and checks hidden_act is SiLU.
+DecoderDims read_decoder_dims(ConfigReader& r, bool tie_default);
+
+// Fetches tensors, checking existence and shape; the first problem is kept.
+class TensorGetter {
+ public:
+  explicit TensorGetter(const WeightSource& source) : src_(source) {}
+  TensorView get(const std::string& name, std::vector<int64_t> shape);
+  std::vector<float> get_f32(const std::string& name, std::vector<int64_t> shape);
+  bool has(const std::string& name) const { return src_.has_tensor(name); }
+  Status status() const { return status_; }
+
+ private:
+  const WeightSource& src_;
+  Status status_;
+};
+
+struct AttentionOptions {
+  bool qkv_bias = false;  // Qwen2: q, k, v carry biases
+  bool o_bias = false;    // Llama attention_bias: o_proj too
+  bool qk_norm = false;   // Qwen3: per-head RMSNorm of q and k before RoPE
+  int64_t sliding_window = 0;
+};
+
+// "<prefix>self_attn.{q,k,v,o}_proj" (+ biases, q_norm/k_norm).
+std::unique_ptr<AttentionGqa> load_attention_gqa(TensorGetter& t, const std::string& prefix,
+                                                 const DecoderDims& d, const RopeConfig& rope,
+                                                 const AttentionOptions& opt, int64_t* kv_width);
+
+// "<prefix>{gate,up,down}_name" with the given FFN width.
+FfnWeights load_ffn(TensorGetter& t, const std::string& prefix, int64_t n_embd, int64_t n_ff,
+                    const char* gate = "gate_proj", const char* up = "up_proj",
+                    const char* down = "down_proj");
+
+// Embedding, final norm, LM head (tied or not), info: the parts around the layers.
+void load_shell(TensorGetter& t, const ConfigReader& r, const WeightSource& src,
+                const DecoderDims& d, const std::string& architecture, TransformerSpec& spec);
+
+// Layer norms "<prefix>input_layernorm" and "<prefix>post_attention_layernorm".
+void load_layer_norms(TensorGetter& t, const std::string& prefix, const DecoderDims& d, DecoderLayer& layer);
+
+// Collects config/tensor errors and builds the model.
+Result<std::unique_ptr<Model>> finish_transformer(std::shared_ptr<const WeightSource> src,
+                                                  const ConfigReader& r, const TensorGetter& t,
+                                                  TransformerSpec spec);
+
+}  // namespace hearth::models

@@ -1,0 +1,45 @@
+// Mixtral: the Llama/Mistral attention with a sparse MoE in place of every MLP.
+// Router "block_sparse_moe.gate"; experts w1 (gate), w3 (up), w2 (down).
+// Routing (modeling_mixtral.py): softmax over all experts, top-k, renormalise (always).
+#include "models/arch_common.h"
+#include "models/registry.h"
+#include "src/model/moe.h"
+
+namespace hearth::models {
+
+Result<std::unique_ptr<Model>> build_mixtral(std::shared_ptr<const WeightSource> src) {
+  ConfigReader r(src->config(), src->description() + "/config.json");
+  const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
+  const RopeConfig rope = read_rope_config(r, d.head_dim);
+  AttentionOptions attn;
+  attn.sliding_window = r.get_int("sliding_window", 0);
+  RouterConfig router;
+  router.scoring = RouterScoring::kSoftmax;
+  router.n_expert = r.require_int("num_local_experts");
+  router.n_expert_used = r.require_int("num_experts_per_tok");
+  router.norm_topk_prob = true;
+  r.check(d.n_ff > 0, "intermediate_size must be positive");
+  HEARTH_TRY(r.status());
+  HEARTH_TRY(router.validate().with_context(src->description() + "/config.json"));
+
+  TensorGetter t(*src);
+  TransformerSpec spec;
+  load_shell(t, r, *src, d, "MixtralForCausalLM", spec);
+  for (int64_t l = 0; l < d.n_layer; ++l) {
+    const std::string p = fmt::format("model.layers.{}.", l);
+    DecoderLayer layer;
+    load_layer_norms(t, p, d, layer);
+    layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
+    layer.v_width = layer.k_width;
+    MoeWeights moe;
+    moe.router = t.get(p + "block_sparse_moe.gate.weight", {router.n_expert, d.n_embd});
+    for (int64_t e = 0; e < router.n_expert; ++e)
+      moe.experts.push_back(load_ffn(t, fmt::format("{}block_sparse_moe.experts.{}.", p, e), d.n_embd,
+                                     d.n_ff, "w1", "w3", "w2"));
+    layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
+    spec.layers.push_back(std::move(layer));
+  }
+  return finish_transformer(std::move(src), r, t, std::move(spec));
+}
+
+}  // namespace hearth::models

@@ -1,0 +1,36 @@
+// Qwen3 (dense): the Llama layout with per-head RMSNorm of q and k (q_norm, k_norm) applied
+// before RoPE; explicit head_dim (128 in the released models, not hidden/heads);
+// optional attention_bias on q/k/v/o.
+// HF reference: transformers/models/qwen3/modeling_qwen3.py.
+#include "models/arch_common.h"
+#include "models/registry.h"
+
+namespace hearth::models {
+
+Result<std::unique_ptr<Model>> build_qwen3(std::shared_ptr<const WeightSource> src) {
+  ConfigReader r(src->config(), src->description() + "/config.json");
+  const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
+  const RopeConfig rope = read_rope_config(r, d.head_dim);
+  r.check(!r.get_bool("use_sliding_window", false), "use_sliding_window = true is not supported");
+  r.check(d.n_ff > 0, "intermediate_size must be positive");
+  AttentionOptions attn;
+  attn.qkv_bias = attn.o_bias = r.get_bool("attention_bias", false);
+  attn.qk_norm = true;
+  HEARTH_TRY(r.status());
+
+  TensorGetter t(*src);
+  TransformerSpec spec;
+  load_shell(t, r, *src, d, "Qwen3ForCausalLM", spec);
+  for (int64_t l = 0; l < d.n_layer; ++l) {
+    const std::string p = fmt::format("model.layers.{}.", l);
+    DecoderLayer layer;
+    load_layer_norms(t, p, d, layer);
+    layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
+    layer.v_width = layer.k_width;
+    layer.ffn = std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
+    spec.layers.push_back(std::move(layer));
+  }
+  return finish_transformer(std::move(src), r, t, std::move(spec));
+}
+
+}  // namespace hearth::models

@@ -1,0 +1,34 @@
+// A read-only view of one stored tensor: name, format, shape and bytes (typically inside a
+// mapped file). It owns nothing. Shapes are outermost first, as in the checkpoint:
+// a linear layer's weight is [n_out][n_in], each row contiguous.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "quant/format.h"
+
+namespace hearth {
+
+struct TensorView {
+  std::string name;
+  Format format = Format::kF32;
+  std::vector<int64_t> shape;
+  const uint8_t* data = nullptr;
+  size_t nbytes = 0;
+
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+  }
+  int64_t rows() const { return shape.empty() ? 1 : numel() / shape.back(); }
+  int64_t cols() const { return shape.empty() ? 1 : shape.back(); }
+  size_t row_bytes() const { return format_bytes(format, static_cast<size_t>(cols())); }
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes(); }
+  std::string shape_string() const;
+};
+
+}  // namespace hearth

@@ -1,0 +1,61 @@
+// One conversation's state over a Model: its KV cache sequence and the tokens in it.
+// Feeding a token list reuses the longest cached prefix (multi-turn chat re-sends the whole
+// history; only the new part is computed). Prompts go through prefill in batches; decode
+// feeds one token at a time through the same Model::forward call.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "src/engine/sampler.h"
+#include "src/model/model.h"
+
+namespace hearth {
+
+struct GenerateOptions {
+  int32_t max_tokens = 256;
+  bool ignore_eos = false;
+  std::vector<int32_t> stop_ids;  // generation ends after emitting one of these (EOS ids)
+  SamplerParams sampler;
+};
+
+enum class StopReason { kMaxTokens, kEos, kCallback, kContextFull };
+
+struct GenerateStats {
+  int64_t prompt_tokens = 0;   // tokens actually computed for the prompt (cached ones excluded)
+  int64_t cached_tokens = 0;   // prompt tokens reused from the cache
+  int64_t generated_tokens = 0;
+  double prompt_seconds = 0;
+  double generate_seconds = 0;
+  StopReason stop = StopReason::kMaxTokens;
+};
+
+class Session {
+ public:
+  explicit Session(Model& model, int64_t prefill_batch = 512);
+
+  // Makes the sequence equal `tokens` (reusing the cached prefix) and returns the logits of
+  // the last token. Errors: empty input, ids out of range, context full.
+  Result<std::vector<float>> feed(std::span<const int32_t> tokens, GenerateStats* stats = nullptr);
+
+  // Feeds `prompt`, then samples up to max_tokens, calling on_token for each new token; the
+  // callback returns false to stop (a stop string was seen, the user interrupted).
+  Result<GenerateStats> generate(std::span<const int32_t> prompt, const GenerateOptions& options,
+                                 const std::function<bool(int32_t)>& on_token);
+
+  const std::vector<int32_t>& tokens() const { return tokens_; }
+  void reset();
+  Model& model() { return model_; }
+
+ private:
+  Model& model_;
+  int64_t prefill_batch_;
+  KvCache cache_;
+  int32_t seq_;
+  std::vector<int32_t> tokens_;  // what the cache holds, in order
+};
+
+}  // namespace hearth

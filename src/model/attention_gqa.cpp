@@ -1,0 +1,88 @@
+#include "src/model/attention_gqa.h"
+
+#include <cmath>
+
+#include "src/base/status.h"
+#include "src/ops/ops.h"
+
+namespace hearth {
+
+AttentionGqa::AttentionGqa(AttentionGqaConfig config, AttentionGqaWeights weights)
+    : config_(std::move(config)), w_(std::move(weights)), rope_(config_.rope) {
+  if (config_.scale == 0) config_.scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
+  HEARTH_CHECK(config_.n_head % config_.n_head_kv == 0);
+}
+
+void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) {
+  const AttentionGqaConfig& c = config_;
+  const int64_t n = ctx.n_rows();
+  const int64_t q_width = c.n_head * c.head_dim;
+  const int64_t kv_w = kv_width();
+  std::vector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_w)),
+      v(static_cast<size_t>(n * kv_w));
+  ops::matmul(w_.wq, x, n, q.data());
+  ops::matmul(w_.wk, x, n, k.data());
+  ops::matmul(w_.wv, x, n, v.data());
+
+  // Biases, per-head q/k norm, RoPE; then K and V go into the cache at their positions.
+  for (int64_t r = 0; r < n; ++r) {
+    float* qr = q.data() + r * q_width;
+    float* kr = k.data() + r * kv_w;
+    float* vr = v.data() + r * kv_w;
+    if (!w_.bq.empty()) ops::add_inplace(qr, w_.bq.data(), q_width);
+    if (!w_.bk.empty()) ops::add_inplace(kr, w_.bk.data(), kv_w);
+    if (!w_.bv.empty()) ops::add_inplace(vr, w_.bv.data(), kv_w);
+    const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
+    for (int64_t h = 0; h < c.n_head; ++h) {
+      float* head = qr + h * c.head_dim;
+      if (!w_.q_norm.empty()) ops::rms_norm(head, w_.q_norm.data(), c.head_dim, c.qk_norm_eps, head);
+      rope_.apply(head, pos);
+    }
+    for (int64_t h = 0; h < c.n_head_kv; ++h) {
+      float* head = kr + h * c.head_dim;
+      if (!w_.k_norm.empty()) ops::rms_norm(head, w_.k_norm.data(), c.head_dim, c.qk_norm_eps, head);
+      rope_.apply(head, pos);
+    }
+    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+    std::copy(kr, kr + kv_w, ctx.cache.k_write(ctx.layer, seq, pos));
+    std::copy(vr, vr + kv_w, ctx.cache.v_write(ctx.layer, seq, pos));
+  }
+
+  // Each row attends to positions [0, pos] of its own sequence.
+  std::vector<float> attn(static_cast<size_t>(n * q_width));
+  const bool probe_probs = ctx.probing("attn_probs");
+  int64_t max_ctx = 0;
+  for (int64_t r = 0; r < n; ++r) max_ctx = std::max<int64_t>(max_ctx, ctx.batch.positions[static_cast<size_t>(r)] + 1);
+  std::vector<float> probs_capture(probe_probs ? static_cast<size_t>(n * c.n_head * max_ctx) : 0);
+  const int64_t group = c.n_head / c.n_head_kv;
+#pragma omp parallel
+  {
+    std::vector<float> scores(static_cast<size_t>(max_ctx));
+#pragma omp for collapse(2) schedule(dynamic, 1)
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t h = 0; h < c.n_head; ++h) {
+        const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+        const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+        const int64_t start = c.sliding_window > 0 ? std::max<int64_t>(0, end - c.sliding_window) : 0;
+        const int64_t kv_off = (h / group) * c.head_dim;
+        attend_one_head(
+            q.data() + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
+            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, start + p) + kv_off; },
+            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, start + p) + kv_off; }, scores.data(),
+            attn.data() + r * q_width + h * c.head_dim);
+        if (probe_probs)
+          std::copy(scores.begin(), scores.begin() + (end - start),
+                    probs_capture.begin() + (r * c.n_head + h) * max_ctx + start);
+      }
+    }
+  }
+  if (probe_probs) {
+    const int64_t shape[3] = {n, c.n_head, max_ctx};
+    ctx.probe->capture("attn_probs", ctx.layer, shape, probs_capture);
+  }
+  ops::matmul(w_.wo, attn.data(), n, out);
+  if (!c.o_bias.empty())
+    for (int64_t r = 0; r < n; ++r) ops::add_inplace(out + r * c.n_embd, c.o_bias.data(), c.n_embd);
+}
+
+}  // namespace hearth

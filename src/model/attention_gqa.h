@@ -1,0 +1,54 @@
+// Grouped-query attention with a KV cache: q/k/v projections (optional biases, optional
+// per-head RMSNorm of q and k as in Qwen3), RoPE, causal softmax(q k^T * scale) v over the
+// sequence's cached positions, output projection. Multi-head and multi-query attention are
+// the n_head_kv == n_head and n_head_kv == 1 cases. Intermediates: "attn_probs".
+#pragma once
+
+#include <vector>
+
+#include "quant/tensor.h"
+#include "src/model/layer_context.h"
+#include "src/model/rope.h"
+
+namespace hearth {
+
+struct AttentionGqaConfig {
+  int64_t n_embd = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;
+  float qk_norm_eps = 1e-6f;
+  float scale = 0;  // 0 = 1/sqrt(head_dim)
+  RopeConfig rope;
+  int64_t sliding_window = 0;  // > 0: a query sees only the last sliding_window positions
+  std::vector<float> o_bias;   // [n_embd], empty when absent
+};
+
+struct AttentionGqaWeights {
+  TensorView wq, wk, wv, wo;          // [n_head*head_dim][n_embd], [n_head_kv*head_dim][n_embd] x2, [n_embd][n_head*head_dim]
+  std::vector<float> bq, bk, bv;      // [n_head*head_dim] etc., empty when absent
+  std::vector<float> q_norm, k_norm;  // [head_dim], empty when absent
+};
+
+class AttentionGqa final : public LayerBlock {
+ public:
+  AttentionGqa(AttentionGqaConfig config, AttentionGqaWeights weights);
+  void forward(const LayerContext& ctx, const float* x, float* out) override;
+  int64_t kv_width() const { return config_.n_head_kv * config_.head_dim; }
+
+ private:
+  AttentionGqaConfig config_;
+  AttentionGqaWeights w_;
+  Rope rope_;
+};
+
+// softmax(q . k_p * scale) over positions p in [0, n_pos) of one sequence, then the weighted
+// sum of v_p into out. Shared by the attention variants; probs (n_pos) may be null.
+// k_at(p) / v_at(p) return the head's key / value row at position p.
+template <typename KeyFn, typename ValueFn>
+void attend_one_head(const float* q, int64_t head_dim_k, int64_t head_dim_v, int64_t n_pos,
+                     float scale, KeyFn k_at, ValueFn v_at, float* scores, float* out);
+
+}  // namespace hearth
+
+#include "src/model/attention_gqa_inl.h"

@@ -1,0 +1,92 @@
+#include "src/model/moe.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "src/ops/ops.h"
+
+namespace hearth {
+
+ExpertExecutor& default_expert_executor() {
+  static CpuExpertExecutor cpu;
+  return cpu;
+}
+
+MoeBlock::MoeBlock(RouterConfig router, MoeWeights weights, int64_t n_embd, ExpertExecutor* executor)
+    : router_(router), w_(std::move(weights)), n_embd_(n_embd),
+      executor_(executor ? executor : &default_expert_executor()) {}
+
+void MoeBlock::forward(const LayerContext& ctx, const float* x, float* out) {
+  const int64_t n = ctx.n_rows();
+  const int64_t n_expert = router_.n_expert;
+  const int64_t k = router_.n_expert_used;
+
+  std::vector<float> logits(static_cast<size_t>(n * n_expert));
+  ops::matmul(w_.router, x, n, logits.data());
+  std::vector<int32_t> ids(static_cast<size_t>(n * k));
+  std::vector<float> gates(static_cast<size_t>(n * k));
+  const float* bias = w_.selection_bias.empty() ? nullptr : w_.selection_bias.data();
+  for (int64_t r = 0; r < n; ++r)
+    route_token(router_, logits.data() + r * n_expert, bias, ids.data() + r * k, gates.data() + r * k);
+
+  if (ctx.probing("router_choice")) {
+    std::vector<float> choice(static_cast<size_t>(n * k * 2));
+    for (int64_t i = 0; i < n * k; ++i) {
+      choice[static_cast<size_t>(2 * i)] = static_cast<float>(ids[static_cast<size_t>(i)]);
+      choice[static_cast<size_t>(2 * i + 1)] = gates[static_cast<size_t>(i)];
+    }
+    const int64_t shape[3] = {n, k, 2};
+    ctx.probe->capture("router_choice", ctx.layer, shape, choice);
+  }
+  if (ctx.probing("router_logits")) {
+    const int64_t shape[2] = {n, n_expert};
+    ctx.probe->capture("router_logits", ctx.layer, shape, logits);
+  }
+
+  // Group (row, slot) pairs by expert: counts -> offsets -> permutation.
+  std::vector<int64_t> offsets(static_cast<size_t>(n_expert + 1), 0);
+  for (int32_t e : ids) ++offsets[static_cast<size_t>(e + 1)];
+  for (int64_t e = 0; e < n_expert; ++e) offsets[static_cast<size_t>(e + 1)] += offsets[static_cast<size_t>(e)];
+  std::vector<int64_t> perm(static_cast<size_t>(n * k));
+  {
+    std::vector<int64_t> fill(offsets.begin(), offsets.end() - 1);
+    for (int64_t i = 0; i < n * k; ++i) perm[static_cast<size_t>(fill[static_cast<size_t>(ids[static_cast<size_t>(i)])]++)] = i;
+  }
+
+  std::fill(out, out + n * n_embd_, 0.0f);
+  std::vector<float> xin, yout;
+  for (int64_t e = 0; e < n_expert; ++e) {
+    const int64_t begin = offsets[static_cast<size_t>(e)], end = offsets[static_cast<size_t>(e + 1)];
+    const int64_t m = end - begin;
+    if (m == 0) continue;  // only routed experts are read
+    xin.resize(static_cast<size_t>(m * n_embd_));
+    yout.resize(static_cast<size_t>(m * n_embd_));
+    for (int64_t j = 0; j < m; ++j) {
+      const int64_t row = perm[static_cast<size_t>(begin + j)] / k;
+      std::copy(x + row * n_embd_, x + (row + 1) * n_embd_, xin.begin() + j * n_embd_);
+    }
+    executor_->run(ctx.layer, static_cast<int>(e), w_.experts[static_cast<size_t>(e)], xin.data(), m, yout.data());
+    for (int64_t j = 0; j < m; ++j) {
+      const int64_t slot = perm[static_cast<size_t>(begin + j)];
+      const int64_t row = slot / k;
+      const float g = gates[static_cast<size_t>(slot)];
+      float* o = out + row * n_embd_;
+      const float* y = yout.data() + j * n_embd_;
+      for (int64_t d = 0; d < n_embd_; ++d) o[d] += g * y[d];
+    }
+  }
+
+  if (w_.shared) {
+    std::vector<float> shared(static_cast<size_t>(n * n_embd_));
+    ffn_swiglu(*w_.shared, x, n, shared.data());
+    std::vector<float> gate(static_cast<size_t>(n), 1.0f);
+    if (w_.shared_gate) {
+      ops::matmul(*w_.shared_gate, x, n, gate.data());
+      for (float& g : gate) g = 1.0f / (1.0f + std::exp(-g));
+    }
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t d = 0; d < n_embd_; ++d) out[r * n_embd_ + d] += gate[static_cast<size_t>(r)] * shared[static_cast<size_t>(r * n_embd_ + d)];
+  }
+}
+
+}  // namespace hearth

@@ -1,0 +1,63 @@
+#include "src/model/transformer.h"
+
+#include "src/ops/ops.h"
+
+namespace hearth {
+
+Transformer::Transformer(std::shared_ptr<const WeightSource> weights, TransformerSpec spec)
+    : weights_(std::move(weights)), spec_(std::move(spec)) {}
+
+KvCacheLayout Transformer::kv_layout() const {
+  KvCacheLayout layout;
+  for (const auto& l : spec_.layers) {
+    layout.k_width.push_back(l.k_width);
+    layout.v_width.push_back(l.v_width);
+  }
+  return layout;
+}
+
+Status Transformer::forward(const Batch& batch, KvCache& cache, std::vector<float>& logits,
+                            Probe* probe) {
+  const int64_t n = batch.size();
+  const int64_t d = spec_.info.n_embd;
+  const int64_t n_vocab = spec_.info.n_vocab;
+  for (int64_t r = 0; r < n; ++r) {
+    const int32_t tok = batch.tokens[static_cast<size_t>(r)];
+    if (tok < 0 || tok >= n_vocab)
+      return Status::errorf("token id {} is outside the vocabulary (0..{})", tok, n_vocab - 1);
+    if (batch.positions[static_cast<size_t>(r)] < 0) return Status::error("negative position in batch");
+    if (!cache.has_sequence(batch.seq_ids[static_cast<size_t>(r)]))
+      return Status::errorf("sequence {} has no KV cache", batch.seq_ids[static_cast<size_t>(r)]);
+  }
+
+  std::vector<float> x(static_cast<size_t>(n * d)), xn(static_cast<size_t>(n * d)), y(static_cast<size_t>(n * d));
+  for (int64_t r = 0; r < n; ++r) ops::decode_row(spec_.token_embd, batch.tokens[static_cast<size_t>(r)], x.data() + r * d);
+
+  for (size_t l = 0; l < spec_.layers.size(); ++l) {
+    DecoderLayer& layer = spec_.layers[l];
+    LayerContext ctx{batch, cache, static_cast<int>(l), probe};
+    for (int64_t r = 0; r < n; ++r) ops::rms_norm(x.data() + r * d, layer.attn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
+    layer.attention->forward(ctx, xn.data(), y.data());
+    ops::add_inplace(x.data(), y.data(), n * d);
+    for (int64_t r = 0; r < n; ++r) ops::rms_norm(x.data() + r * d, layer.ffn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
+    layer.ffn->forward(ctx, xn.data(), y.data());
+    ops::add_inplace(x.data(), y.data(), n * d);
+    if (ctx.probing("hidden")) {
+      const int64_t shape[2] = {n, d};
+      probe->capture("hidden", ctx.layer, shape, x);
+    }
+  }
+
+  // Final norm and LM head only for the rows that want logits.
+  const int64_t n_out = batch.n_outputs();
+  std::vector<float> h(static_cast<size_t>(n_out * d));
+  int64_t j = 0;
+  for (int64_t r = 0; r < n; ++r)
+    if (batch.wants_logits[static_cast<size_t>(r)])
+      ops::rms_norm(x.data() + r * d, spec_.output_norm.data(), d, spec_.norm_eps, h.data() + (j++) * d);
+  logits.resize(static_cast<size_t>(n_out * n_vocab));
+  ops::matmul(spec_.lm_head, h.data(), n_out, logits.data());
+  return Status::ok();
+}
+
+}  // namespace hearth

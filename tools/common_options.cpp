@@ -1,0 +1,41 @@
+#include "tools/common_options.h"
+
+#include <random>
+
+#include "models/loader.h"
+#include "src/ops/ops.h"
+
+namespace hearth::tools {
+
+void add_model_options(CLI::App& app, ModelOptions& opt, bool required) {
+  auto* m = app.add_option("-m,--model", opt.model,
+                           required ? "Model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json)"
+                                    : "Model: a Hugging Face folder; default: the bundled tiny-qwen3-moe");
+  if (required) m->required();
+  app.add_option("-t,--threads", opt.threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+}
+
+void add_sampling_options(CLI::App& app, SamplerParams& p, bool* seed_given) {
+  app.add_option("--temp", p.temperature, "Sampling temperature; 0 = greedy (deterministic)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--top-k", p.top_k, "Keep the k most likely tokens; 0 = all")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--top-p", p.top_p, "Nucleus sampling: smallest set with this probability mass; 1 = off")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--min-p", p.min_p, "Drop tokens less likely than min-p x the best token's probability; 0 = off")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--repeat-penalty", p.repeat_penalty, "Penalty (> 1) for tokens among the last --repeat-last-n; 1 = off")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--repeat-last-n", p.repeat_last_n, "Window of the repetition penalty in tokens; -1 = all")
+      ->capture_default_str();
+  app.add_option_function<uint64_t>(
+      "--seed", [&p, seed_given](uint64_t s) { p.seed = s; *seed_given = true; },
+      "Random seed; the same seed gives the same output (default: random)");
+}
+
+void apply_runtime_options(const ModelOptions& opt, SamplerParams& params, bool seed_given) {
+  ops::set_num_threads(opt.threads);
+  if (!seed_given) params.seed = std::random_device{}();
+}
+
+}  // namespace hearth::tools
