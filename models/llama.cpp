@@ -13,7 +13,7 @@ Result<std::unique_ptr<Model>> build_llama(std::shared_ptr<const WeightSource> s
   AttentionOptions attn;
   attn.qkv_bias = attn.o_bias = r.get_bool("attention_bias", false);
   attn.sliding_window = r.get_int("sliding_window", 0);
-  r.check(!r.get_bool("mlp_bias", false), "mlp_bias = true is not supported");
+  const bool mlp_bias = r.get_bool("mlp_bias", false);
   r.check(d.n_ff > 0, "intermediate_size must be positive");
   HEARTH_TRY(r.status());
 
@@ -26,7 +26,13 @@ Result<std::unique_ptr<Model>> build_llama(std::shared_ptr<const WeightSource> s
     load_layer_norms(t, p, d, layer);
     layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
     layer.v_width = layer.k_width;
-    layer.ffn = std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
+    FfnWeights ffn = load_ffn(t, p + "mlp.", d.n_embd, d.n_ff);
+    if (mlp_bias) {
+      ffn.gate_bias = t.get_f32(p + "mlp.gate_proj.bias", {d.n_ff});
+      ffn.up_bias = t.get_f32(p + "mlp.up_proj.bias", {d.n_ff});
+      ffn.down_bias = t.get_f32(p + "mlp.down_proj.bias", {d.n_embd});
+    }
+    layer.ffn = std::make_unique<FfnSwiglu>(std::move(ffn));
     spec.layers.push_back(std::move(layer));
   }
   return finish_transformer(std::move(src), r, t, std::move(spec));

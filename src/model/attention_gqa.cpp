@@ -63,7 +63,8 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
       for (int64_t h = 0; h < c.n_head; ++h) {
         const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
         const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
-        const int64_t start = c.sliding_window > 0 ? std::max<int64_t>(0, end - c.sliding_window) : 0;
+        const int64_t first = ctx.cache.begin(seq);
+        const int64_t start = c.sliding_window > 0 ? std::max<int64_t>(first, end - c.sliding_window) : first;
         const int64_t kv_off = (h / group) * c.head_dim;
         attend_one_head(
             q.data() + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
@@ -79,6 +80,10 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   if (probe_probs) {
     const int64_t shape[3] = {n, c.n_head, max_ctx};
     ctx.probe->capture("attn_probs", ctx.layer, shape, probs_capture);
+  }
+  if (ctx.probing("attn_o_in")) {  // input of o_proj: the heads' outputs, concatenated
+    const int64_t shape[2] = {n, q_width};
+    ctx.probe->capture("attn_o_in", ctx.layer, shape, attn);
   }
   ops::matmul(w_.wo, attn.data(), n, out);
   if (!c.o_bias.empty())

@@ -1,7 +1,8 @@
 // Grouped-query attention with a KV cache: q/k/v projections (optional biases, optional
 // per-head RMSNorm of q and k as in Qwen3), RoPE, causal softmax(q k^T * scale) v over the
 // sequence's cached positions, output projection. Multi-head and multi-query attention are
-// the n_head_kv == n_head and n_head_kv == 1 cases. Intermediates: "attn_probs".
+// the n_head_kv == n_head and n_head_kv == 1 cases. Intermediates: "attn_probs",
+// "attn_o_in" (input of o_proj).
 #pragma once
 
 #include <vector>

@@ -11,8 +11,14 @@ void ffn_swiglu(const FfnWeights& w, const float* x, int64_t n, float* out) {
   std::vector<float> gate(static_cast<size_t>(n * n_ff)), up(static_cast<size_t>(n * n_ff));
   ops::matmul(w.gate, x, n, gate.data());
   ops::matmul(w.up, x, n, up.data());
+  const int64_t n_embd = w.down.shape[0];
+  for (int64_t r = 0; r < n && !w.gate_bias.empty(); ++r) {
+    ops::add_inplace(gate.data() + r * n_ff, w.gate_bias.data(), n_ff);
+    ops::add_inplace(up.data() + r * n_ff, w.up_bias.data(), n_ff);
+  }
   ops::swiglu(gate.data(), up.data(), n * n_ff, gate.data());
   ops::matmul(w.down, gate.data(), n, out);
+  for (int64_t r = 0; r < n && !w.down_bias.empty(); ++r) ops::add_inplace(out + r * n_embd, w.down_bias.data(), n_embd);
 }
 
 }  // namespace hearth

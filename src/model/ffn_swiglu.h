@@ -2,6 +2,8 @@
 // Also the body of every routed and shared expert.
 #pragma once
 
+#include <vector>
+
 #include "quant/tensor.h"
 #include "src/model/layer_context.h"
 
@@ -11,6 +13,7 @@ struct FfnWeights {
   TensorView gate;  // [n_ff][n_embd]
   TensorView up;    // [n_ff][n_embd]
   TensorView down;  // [n_embd][n_ff]
+  std::vector<float> gate_bias, up_bias, down_bias;  // [n_ff], [n_ff], [n_embd]; empty when absent
 };
 
 // out[n][n_embd] = FFN(x[n][n_embd]); threaded through matmul.

@@ -22,6 +22,13 @@ void KvCache::truncate(int32_t seq, int64_t n_pos) {
   auto it = seqs_.find(seq);
   HEARTH_CHECK(it != seqs_.end(), "unknown sequence {}", seq);
   if (n_pos < it->second.length) it->second.length = n_pos;
+  if (it->second.length <= it->second.begin) it->second.length = it->second.begin = 0;
+}
+
+int64_t KvCache::begin(int32_t seq) const {
+  auto it = seqs_.find(seq);
+  HEARTH_CHECK(it != seqs_.end(), "unknown sequence {}", seq);
+  return it->second.begin;
 }
 
 int64_t KvCache::length(int32_t seq) const {
@@ -41,9 +48,11 @@ float* KvCache::row(int layer, int32_t seq, int64_t pos, bool write) {
   if (write) {
     if (lp.pages.size() <= page) lp.pages.resize(page + 1);
     if (!lp.pages[page]) lp.pages[page].reset(new float[static_cast<size_t>(page_positions_ * width)]());
+    if (s.length == 0) s.begin = pos;
+    HEARTH_CHECK(pos >= s.begin, "KV write at {} before the sequence start {}", pos, s.begin);
     if (pos + 1 > s.length) s.length = pos + 1;
   } else {
-    HEARTH_CHECK(pos < s.length && page < lp.pages.size() && lp.pages[page], "KV read past length");
+    HEARTH_CHECK(pos >= s.begin && pos < s.length && page < lp.pages.size() && lp.pages[page], "KV read outside [{}, {})", s.begin, s.length);
   }
   return lp.pages[page].get() + (pos % page_positions_) * width;
 }

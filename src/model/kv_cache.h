@@ -26,6 +26,9 @@ class KvCache {
   void truncate(int32_t seq, int64_t n_pos);
   bool has_sequence(int32_t seq) const { return seqs_.count(seq) > 0; }
   int64_t length(int32_t seq) const;  // highest written position + 1
+  // First position held: 0 normally; a sequence may start later (e.g. a window of a long
+  // document evaluated at its true positions), and attention starts there.
+  int64_t begin(int32_t seq) const;
 
   // Row pointers; writing allocates pages on demand and extends length().
   float* k_write(int layer, int32_t seq, int64_t pos);
@@ -43,6 +46,7 @@ class KvCache {
   struct Sequence {
     std::vector<LayerPages> layers;
     int64_t length = 0;
+    int64_t begin = 0;
   };
   float* row(int layer, int32_t seq, int64_t pos, bool write);
 

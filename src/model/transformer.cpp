@@ -37,9 +37,17 @@ Status Transformer::forward(const Batch& batch, KvCache& cache, std::vector<floa
     DecoderLayer& layer = spec_.layers[l];
     LayerContext ctx{batch, cache, static_cast<int>(l), probe};
     for (int64_t r = 0; r < n; ++r) ops::rms_norm(x.data() + r * d, layer.attn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
+    if (ctx.probing("attn_in")) {  // input of the attention block's first linear layers
+      const int64_t shape[2] = {n, d};
+      probe->capture("attn_in", ctx.layer, shape, xn);
+    }
     layer.attention->forward(ctx, xn.data(), y.data());
     ops::add_inplace(x.data(), y.data(), n * d);
     for (int64_t r = 0; r < n; ++r) ops::rms_norm(x.data() + r * d, layer.ffn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
+    if (ctx.probing("ffn_in")) {  // input of the MLP / MoE block (router, gate, up)
+      const int64_t shape[2] = {n, d};
+      probe->capture("ffn_in", ctx.layer, shape, xn);
+    }
     layer.ffn->forward(ctx, xn.data(), y.data());
     ops::add_inplace(x.data(), y.data(), n * d);
     if (ctx.probing("hidden")) {
@@ -55,6 +63,10 @@ Status Transformer::forward(const Batch& batch, KvCache& cache, std::vector<floa
   for (int64_t r = 0; r < n; ++r)
     if (batch.wants_logits[static_cast<size_t>(r)])
       ops::rms_norm(x.data() + r * d, spec_.output_norm.data(), d, spec_.norm_eps, h.data() + (j++) * d);
+  if (probe && probe->wants("lm_head_in", -1)) {  // input of the LM head (layer -1: none)
+    const int64_t shape[2] = {n_out, d};
+    probe->capture("lm_head_in", -1, shape, h);
+  }
   logits.resize(static_cast<size_t>(n_out * n_vocab));
   ops::matmul(spec_.lm_head, h.data(), n_out, logits.data());
   return Status::ok();

@@ -1,7 +1,8 @@
 // The decoder-only transformer shell shared by every architecture: token embedding ->
 // n_layer x [ x += attn(norm(x)); x += ffn(norm(x)) ] -> final norm -> LM head.
 // Architecture files (models/) read their config and fill a TransformerSpec with blocks;
-// this class runs it. Intermediates: "hidden" (residual stream after each layer).
+// this class runs it. Intermediates: "hidden" (residual stream after each layer), "attn_in"
+// and "ffn_in" (normalised inputs of the attention and FFN blocks), "lm_head_in" (layer -1).
 #pragma once
 
 #include <memory>

@@ -1,0 +1,246 @@
+#include "src/model/attention_mla.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "src/base/status.h"
+#include "src/model/attention_gqa.h"
+#include "src/ops/ops.h"
+
+namespace hearth {
+namespace {
+
+// Heads scored together against one cache row in the absorbed form: the latent row is read
+// once per block instead of once per head.
+constexpr int64_t kHeadBlock = 8;
+
+float dot(const float* a, const float* b, int64_t n) {
+  float s = 0;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+}  // namespace
+
+AttentionMla::AttentionMla(AttentionMlaConfig config, AttentionMlaWeights weights)
+    : config_(std::move(config)), w_(std::move(weights)), rope_(config_.rope) {
+  const MlaDims& d = config_.dims;
+  HEARTH_CHECK(d.validate().is_ok(), "{}", d.validate().message());
+  HEARTH_CHECK(config_.rope.rot_dim == d.qk_rope_head_dim);
+  if (config_.scale == 0) config_.scale = 1.0f / std::sqrt(static_cast<float>(d.qk_head_dim()));
+  if (config_.form == MlaForm::kAbsorbed) {
+    // Split kv_b_proj [n_head*(nope+v)][rank] into W_UK and W_UV per head, as float32.
+    const std::vector<float> kv_b = ops::to_f32(w_.wkv_b);
+    const int64_t rank = d.kv_lora_rank, nope = d.qk_nope_head_dim, dv = d.v_head_dim;
+    w_uk_.resize(static_cast<size_t>(d.n_head * nope * rank));
+    w_uv_.resize(static_cast<size_t>(d.n_head * dv * rank));
+    for (int64_t h = 0; h < d.n_head; ++h) {
+      const float* src = kv_b.data() + h * (nope + dv) * rank;
+      std::copy(src, src + nope * rank, w_uk_.begin() + h * nope * rank);
+      std::copy(src + nope * rank, src + (nope + dv) * rank, w_uv_.begin() + h * dv * rank);
+    }
+  }
+}
+
+int64_t AttentionMla::k_width() const {
+  int64_t k = 0, v = 0;
+  mla_kv_widths(config_.dims, config_.form, &k, &v);
+  return k;
+}
+
+int64_t AttentionMla::v_width() const {
+  int64_t k = 0, v = 0;
+  mla_kv_widths(config_.dims, config_.form, &k, &v);
+  return v;
+}
+
+void AttentionMla::project(const LayerContext& ctx, const float* x, std::vector<float>& q) {
+  const MlaDims& d = config_.dims;
+  const int64_t n = ctx.n_rows();
+  const int64_t qk = d.qk_head_dim(), q_w = d.n_head * qk;
+  const int64_t rank = d.kv_lora_rank, kv_a_w = rank + d.qk_rope_head_dim;
+  q.resize(static_cast<size_t>(n * q_w));
+  if (d.q_lora_rank > 0) {
+    std::vector<float> q_lat(static_cast<size_t>(n * d.q_lora_rank));  // [n][q_lora_rank]
+    ops::matmul(w_.wq_a, x, n, q_lat.data());
+    for (int64_t r = 0; r < n; ++r) {
+      float* row = q_lat.data() + r * d.q_lora_rank;
+      if (!w_.bq_a.empty()) ops::add_inplace(row, w_.bq_a.data(), d.q_lora_rank);
+      ops::rms_norm(row, w_.q_a_norm.data(), d.q_lora_rank, config_.norm_eps, row);
+    }
+    ops::matmul(w_.wq_b, q_lat.data(), n, q.data());
+  } else {
+    ops::matmul(w_.wq, x, n, q.data());
+  }
+
+  std::vector<float> kv_a(static_cast<size_t>(n * kv_a_w));  // [n][kv_lora_rank + qk_rope_head_dim]
+  ops::matmul(w_.wkv_a, x, n, kv_a.data());
+  for (int64_t r = 0; r < n; ++r) {
+    float* row = kv_a.data() + r * kv_a_w;
+    const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
+    if (!w_.bkv_a.empty()) ops::add_inplace(row, w_.bkv_a.data(), kv_a_w);
+    ops::rms_norm(row, w_.kv_a_norm.data(), rank, config_.norm_eps, row);  // c_kv
+    rope_.apply(row + rank, pos);                                           // k_pe
+    for (int64_t h = 0; h < d.n_head; ++h) rope_.apply(q.data() + r * q_w + h * qk + d.qk_nope_head_dim, pos);
+  }
+
+  if (config_.form == MlaForm::kAbsorbed) {
+    for (int64_t r = 0; r < n; ++r) {
+      const float* row = kv_a.data() + r * kv_a_w;
+      const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+      std::copy(row, row + kv_a_w, ctx.cache.k_write(ctx.layer, seq, ctx.batch.positions[static_cast<size_t>(r)]));
+    }
+    return;
+  }
+  // Plain: decompress c_kv into per-head [k_nope | v] and cache full keys and values.
+  const int64_t nope = d.qk_nope_head_dim, dv = d.v_head_dim, kv_w = d.n_head * (nope + dv);
+  std::vector<float> c_kv(static_cast<size_t>(n * rank)), kv(static_cast<size_t>(n * kv_w));
+  for (int64_t r = 0; r < n; ++r)
+    std::copy(kv_a.begin() + r * kv_a_w, kv_a.begin() + r * kv_a_w + rank, c_kv.begin() + r * rank);
+  ops::matmul(w_.wkv_b, c_kv.data(), n, kv.data());  // [n][n_head*(nope+v)]
+  for (int64_t r = 0; r < n; ++r) {
+    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+    const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
+    float* k_row = ctx.cache.k_write(ctx.layer, seq, pos);  // [n_head][qk_head_dim]
+    float* v_row = ctx.cache.v_write(ctx.layer, seq, pos);  // [n_head][v_head_dim]
+    const float* k_pe = kv_a.data() + r * kv_a_w + rank;
+    for (int64_t h = 0; h < d.n_head; ++h) {
+      const float* src = kv.data() + r * kv_w + h * (nope + dv);
+      std::copy(src, src + nope, k_row + h * qk);
+      std::copy(k_pe, k_pe + d.qk_rope_head_dim, k_row + h * qk + nope);
+      std::copy(src + nope, src + nope + dv, v_row + h * dv);
+    }
+  }
+}
+
+void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* attn) {
+  const MlaDims& d = config_.dims;
+  const int64_t n = ctx.n_rows(), qk = d.qk_head_dim(), dv = d.v_head_dim;
+  int64_t max_ctx = 0;
+  for (int64_t r = 0; r < n; ++r) max_ctx = std::max<int64_t>(max_ctx, ctx.batch.positions[static_cast<size_t>(r)] + 1);
+  const bool probe_probs = ctx.probing("attn_probs");
+  std::vector<float> probs(probe_probs ? static_cast<size_t>(n * d.n_head * max_ctx) : 0);
+#pragma omp parallel
+  {
+    std::vector<float> scores(static_cast<size_t>(max_ctx));
+#pragma omp for collapse(2) schedule(dynamic, 1)
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t h = 0; h < d.n_head; ++h) {
+        const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+        const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+        attend_one_head(
+            q + (r * d.n_head + h) * qk, qk, dv, end, config_.scale,
+            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, p) + h * qk; },
+            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, p) + h * dv; }, scores.data(),
+            attn + (r * d.n_head + h) * dv);
+        if (probe_probs) std::copy(scores.begin(), scores.begin() + end, probs.begin() + (r * d.n_head + h) * max_ctx);
+      }
+    }
+  }
+  if (probe_probs) {
+    const int64_t shape[3] = {n, d.n_head, max_ctx};
+    ctx.probe->capture("attn_probs", ctx.layer, shape, probs);
+  }
+}
+
+void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, float* attn) {
+  const MlaDims& d = config_.dims;
+  const int64_t n = ctx.n_rows(), qk = d.qk_head_dim(), nope = d.qk_nope_head_dim;
+  const int64_t rank = d.kv_lora_rank, kw = rank + d.qk_rope_head_dim, dv = d.v_head_dim;
+  int64_t max_ctx = 0;
+  for (int64_t r = 0; r < n; ++r) max_ctx = std::max<int64_t>(max_ctx, ctx.batch.positions[static_cast<size_t>(r)] + 1);
+  const bool probe_probs = ctx.probing("attn_probs");
+  std::vector<float> probs(probe_probs ? static_cast<size_t>(n * d.n_head * max_ctx) : 0);
+  const int64_t n_block = (d.n_head + kHeadBlock - 1) / kHeadBlock;
+
+  std::vector<float> q_abs(static_cast<size_t>(n * d.n_head * kw));   // [n][n_head][kv_lora_rank + qk_rope]
+  std::vector<float> o_lat(static_cast<size_t>(n * d.n_head * rank)); // [n][n_head][kv_lora_rank]
+#pragma omp parallel
+  {
+    // Query side: q_abs_h = [W_UK_h^T q_nope_h | q_pe_h].
+#pragma omp for collapse(2)
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t h = 0; h < d.n_head; ++h) {
+        const float* qh = q + (r * d.n_head + h) * qk;
+        float* qa = q_abs.data() + (r * d.n_head + h) * kw;
+        std::fill(qa, qa + rank, 0.0f);
+        const float* w_uk = w_uk_.data() + h * nope * rank;
+        for (int64_t i = 0; i < nope; ++i) {
+          const float s = qh[i];
+          const float* wr = w_uk + i * rank;
+          for (int64_t j = 0; j < rank; ++j) qa[j] += s * wr[j];
+        }
+        std::copy(qh + nope, qh + qk, qa + rank);
+      }
+    }
+
+    // Scores against [c_kv | k_pe] of every cached position, softmax, latent-weighted sum;
+    // a block of heads shares each read of a cache row.
+    std::vector<float> scores(static_cast<size_t>(kHeadBlock * max_ctx));
+#pragma omp for collapse(2) schedule(dynamic, 1)
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t b = 0; b < n_block; ++b) {
+        const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+        const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+        const int64_t h0 = b * kHeadBlock, nh = std::min(kHeadBlock, d.n_head - h0);
+        const float* qa = q_abs.data() + (r * d.n_head + h0) * kw;
+        for (int64_t p = 0; p < end; ++p) {
+          const float* row = ctx.cache.k(ctx.layer, seq, p);
+          for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * end + p)] = dot(qa + h * kw, row, kw) * config_.scale;
+        }
+        for (int64_t h = 0; h < nh; ++h) {
+          float* s = scores.data() + h * end;
+          const float mx = *std::max_element(s, s + end);
+          double sum = 0;
+          for (int64_t p = 0; p < end; ++p) sum += s[p] = std::exp(s[p] - mx);
+          const float inv = static_cast<float>(1.0 / sum);
+          for (int64_t p = 0; p < end; ++p) s[p] *= inv;
+          if (probe_probs) std::copy(s, s + end, probs.begin() + (r * d.n_head + h0 + h) * max_ctx);
+        }
+        float* ol = o_lat.data() + (r * d.n_head + h0) * rank;
+        std::fill(ol, ol + nh * rank, 0.0f);
+        for (int64_t p = 0; p < end; ++p) {
+          const float* c_kv = ctx.cache.k(ctx.layer, seq, p);
+          for (int64_t h = 0; h < nh; ++h) {
+            const float a = scores[static_cast<size_t>(h * end + p)];
+            float* o = ol + h * rank;
+            for (int64_t j = 0; j < rank; ++j) o[j] += a * c_kv[j];
+          }
+        }
+      }
+    }
+
+    // Output side: attn_h = W_UV_h o_lat_h.
+#pragma omp for collapse(2)
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t h = 0; h < d.n_head; ++h) {
+        const float* ol = o_lat.data() + (r * d.n_head + h) * rank;
+        const float* w_uv = w_uv_.data() + h * dv * rank;
+        float* a = attn + (r * d.n_head + h) * dv;
+        for (int64_t e = 0; e < dv; ++e) a[e] = dot(w_uv + e * rank, ol, rank);
+      }
+    }
+  }
+  if (probe_probs) {
+    const int64_t shape[3] = {n, d.n_head, max_ctx};
+    ctx.probe->capture("attn_probs", ctx.layer, shape, probs);
+  }
+}
+
+void AttentionMla::forward(const LayerContext& ctx, const float* x, float* out) {
+  const MlaDims& d = config_.dims;
+  const int64_t n = ctx.n_rows();
+  std::vector<float> q;  // [n][n_head][qk_head_dim], RoPE applied
+  project(ctx, x, q);
+  std::vector<float> attn(static_cast<size_t>(n * d.n_head * d.v_head_dim));  // [n][n_head*v_head_dim]
+  if (config_.form == MlaForm::kAbsorbed) {
+    attend_absorbed(ctx, q.data(), attn.data());
+  } else {
+    attend_plain(ctx, q.data(), attn.data());
+  }
+  ops::matmul(w_.wo, attn.data(), n, out);
+  if (!w_.bo.empty())
+    for (int64_t r = 0; r < n; ++r) ops::add_inplace(out + r * config_.n_embd, w_.bo.data(), config_.n_embd);
+}
+
+}  // namespace hearth

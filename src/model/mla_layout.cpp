@@ -1,0 +1,71 @@
+#include "src/model/mla_layout.h"
+
+#include <cstdlib>
+#include <string>
+
+namespace hearth {
+
+const char* mla_form_name(MlaForm form) { return form == MlaForm::kAbsorbed ? "absorbed" : "plain"; }
+
+Result<MlaForm> mla_form_from_env() {
+  const char* v = std::getenv("HEARTH_MLA");
+  if (v == nullptr || *v == '\0') return MlaForm::kAbsorbed;
+  const std::string s(v);
+  if (s == "absorbed") return MlaForm::kAbsorbed;
+  if (s == "plain") return MlaForm::kPlain;
+  return Status::errorf("environment variable HEARTH_MLA='{}' is not understood (expected plain or absorbed)", s);
+}
+
+Status MlaDims::validate() const {
+  if (n_head <= 0) return Status::errorf("num_attention_heads must be positive, got {}", n_head);
+  if (q_lora_rank < 0) return Status::errorf("q_lora_rank must be positive or null, got {}", q_lora_rank);
+  if (kv_lora_rank <= 0) return Status::errorf("kv_lora_rank must be positive, got {}", kv_lora_rank);
+  if (qk_nope_head_dim <= 0) return Status::errorf("qk_nope_head_dim must be positive, got {}", qk_nope_head_dim);
+  if (qk_rope_head_dim <= 0 || qk_rope_head_dim % 2 != 0)
+    return Status::errorf("qk_rope_head_dim must be even and positive, got {}", qk_rope_head_dim);
+  if (v_head_dim <= 0) return Status::errorf("v_head_dim must be positive, got {}", v_head_dim);
+  return Status::ok();
+}
+
+MlaDims read_mla_dims(ConfigReader& r) {
+  MlaDims d;
+  d.n_head = r.require_int("num_attention_heads");
+  d.q_lora_rank = r.get_optional_int("q_lora_rank").value_or(0);
+  r.check(!r.has("q_lora_rank") || d.q_lora_rank > 0, "field 'q_lora_rank' must be positive or null");
+  d.kv_lora_rank = r.require_int("kv_lora_rank");
+  d.qk_nope_head_dim = r.require_int("qk_nope_head_dim");
+  d.qk_rope_head_dim = r.require_int("qk_rope_head_dim");
+  d.v_head_dim = r.require_int("v_head_dim");
+  if (r.status().is_ok()) {
+    const Status s = d.validate();
+    if (!s.is_ok()) r.fail(s.message());
+  }
+  return d;
+}
+
+void mla_kv_widths(const MlaDims& d, MlaForm form, int64_t* k_width, int64_t* v_width) {
+  if (form == MlaForm::kAbsorbed) {
+    *k_width = d.kv_lora_rank + d.qk_rope_head_dim;
+    *v_width = 0;
+  } else {
+    *k_width = d.n_head * d.qk_head_dim();
+    *v_width = d.n_head * d.v_head_dim;
+  }
+}
+
+KvCacheLayout mla_kv_layout(const MlaDims& d, int64_t n_layer, MlaForm form) {
+  KvCacheLayout layout;
+  int64_t k = 0, v = 0;
+  mla_kv_widths(d, form, &k, &v);
+  layout.k_width.assign(static_cast<size_t>(n_layer), k);
+  layout.v_width.assign(static_cast<size_t>(n_layer), v);
+  return layout;
+}
+
+int64_t kv_bytes_per_token(const KvCacheLayout& layout, int64_t bytes_per_value) {
+  int64_t values = 0;
+  for (size_t l = 0; l < layout.k_width.size(); ++l) values += layout.k_width[l] + layout.v_width[l];
+  return values * bytes_per_value;
+}
+
+}  // namespace hearth
