@@ -18,10 +18,13 @@ if(HEARTH_CLANGXX)
             ${PROJECT_SOURCE_DIR}/src/io/safetensors.h ${PROJECT_SOURCE_DIR}/quant/format.cpp
     COMMENT "Building the safetensors fuzzer with clang")
   add_custom_target(safetensors_fuzz ALL DEPENDS ${HEARTH_FUZZ_DIR}/safetensors_fuzz)
+  # New inputs go to the first corpus folder (in the build tree); the seeds stay read-only.
+  file(MAKE_DIRECTORY ${HEARTH_FUZZ_DIR}/corpus_safetensors)
   add_test(NAME fuzz.safetensors_header
            COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=0
                    ${HEARTH_FUZZ_DIR}/safetensors_fuzz -max_total_time=20 -rss_limit_mb=2048
                    -dict=${PROJECT_SOURCE_DIR}/tests/fuzz/safetensors.dict
+                   ${HEARTH_FUZZ_DIR}/corpus_safetensors
                    ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/safetensors)
   set_tests_properties(fuzz.safetensors_header PROPERTIES LABELS fuzz TIMEOUT 120)
 else()
