@@ -10,6 +10,9 @@ const std::vector<ArchitectureEntry>& architectures() {
       {"Qwen3ForCausalLM", build_qwen3},
       {"MixtralForCausalLM", build_mixtral},
       {"Qwen3MoeForCausalLM", build_qwen3_moe},
+      {"Qwen2MoeForCausalLM", build_qwen2_moe},
+      {"DeepseekV2ForCausalLM", build_deepseek_v2},
+      {"DeepseekV3ForCausalLM", build_deepseek_v3},
   };
   return table;
 }

@@ -30,5 +30,8 @@ Result<std::unique_ptr<Model>> build_qwen2(std::shared_ptr<const WeightSource> s
 Result<std::unique_ptr<Model>> build_qwen3(std::shared_ptr<const WeightSource> src);
 Result<std::unique_ptr<Model>> build_mixtral(std::shared_ptr<const WeightSource> src);
 Result<std::unique_ptr<Model>> build_qwen3_moe(std::shared_ptr<const WeightSource> src);
+Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSource> src);
+Result<std::unique_ptr<Model>> build_deepseek_v2(std::shared_ptr<const WeightSource> src);
+Result<std::unique_ptr<Model>> build_deepseek_v3(std::shared_ptr<const WeightSource> src);
 
 }  // namespace hearth::models

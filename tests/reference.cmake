@@ -5,21 +5,12 @@
 #
 # Shapes come from models/synth_archs.py (SHAPES), one test per (architecture, shape):
 #   reference.<arch>.<shape>   e.g. reference.qwen3_moe.odd
-# Architectures whose C++ side is still being written are listed in HEARTH_REFERENCE_PENDING_ARCHS and
-# registered only with -DHEARTH_REFERENCE_ALL_ARCHS=ON (or move a name into HEARTH_REFERENCE_ARCHS).
 
 set(HEARTH_REFERENCE_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with torch and numpy for the reference tests")
-set(HEARTH_REFERENCE_ARCHS llama qwen2 qwen3 mixtral qwen3_moe CACHE STRING
-    "Architectures (synth.py short names) whose reference tests are registered")
-set(HEARTH_REFERENCE_PENDING_ARCHS qwen2_moe deepseek_v2 deepseek_v3 CACHE STRING
-    "Architectures whose reference tests are registered only with HEARTH_REFERENCE_ALL_ARCHS")
-option(HEARTH_REFERENCE_ALL_ARCHS "Also register the reference tests of HEARTH_REFERENCE_PENDING_ARCHS" OFF)
+set(HEARTH_REFERENCE_ARCHS llama qwen2 qwen3 mixtral qwen3_moe qwen2_moe deepseek_v2 deepseek_v3)
 
 set(_ref_dir ${PROJECT_SOURCE_DIR}/tests/reference)
 set(_ref_archs ${HEARTH_REFERENCE_ARCHS})
-if(HEARTH_REFERENCE_ALL_ARCHS)
-  list(APPEND _ref_archs ${HEARTH_REFERENCE_PENDING_ARCHS})
-endif()
 set(_ref_env OPENBLAS_NUM_THREADS=1)
 
 # The shape table is read from models/synth_archs.py (plain data; needs no torch) so it has one home.
@@ -76,9 +67,8 @@ if("qwen3_moe" IN_LIST _ref_archs)
     --hearth $<TARGET_FILE:hearth> --model ${PROJECT_SOURCE_DIR}/models/tiny-qwen3-moe)
 endif()
 if("deepseek_v3" IN_LIST _ref_archs)
-  # Skipped (exit 77, reported by ctest as "Skipped") until models/tiny-deepseek-v3 is in the repository.
   hearth_reference_test(reference.tiny_deepseek_v3 ${_ref_dir}/check_model.py
-    --hearth $<TARGET_FILE:hearth> --model ${PROJECT_SOURCE_DIR}/models/tiny-deepseek-v3)
+    --hearth $<TARGET_FILE:hearth> --model ${PROJECT_SOURCE_DIR}/tests/data/models/tiny-deepseek-v3)
 endif()
 
 # The reference itself against the golden files shipped with the trained checkpoints (no C++ involved):
@@ -87,5 +77,5 @@ hearth_reference_test(reference.golden.tiny_qwen3_moe ${_ref_dir}/check_golden.p
   --model ${PROJECT_SOURCE_DIR}/models/tiny-qwen3-moe
   --golden ${PROJECT_SOURCE_DIR}/tests/data/models/tiny-qwen3-moe/reference.jsonl)
 hearth_reference_test(reference.golden.tiny_deepseek_v3 ${_ref_dir}/check_golden.py
-  --model ${PROJECT_SOURCE_DIR}/models/tiny-deepseek-v3
+  --model ${PROJECT_SOURCE_DIR}/tests/data/models/tiny-deepseek-v3
   --golden ${PROJECT_SOURCE_DIR}/tests/data/models/tiny-deepseek-v3/reference.jsonl)

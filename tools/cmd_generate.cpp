@@ -7,6 +7,7 @@
 #include "src/engine/text_stream.h"
 #include "tools/command.h"
 #include "tools/common_options.h"
+#include "tools/staged_reasoning_cli.h"
 
 namespace hearth::tools {
 namespace {
@@ -20,6 +21,7 @@ struct GenerateArgs {
   std::vector<std::string> stops;
   SamplerParams sampler;
   bool seed_given = false;
+  StagedCliOptions staged;  // --verify-reasoning, --stage-template, --json
 };
 
 int run_generate(GenerateArgs& a) {
@@ -37,6 +39,14 @@ int run_generate(GenerateArgs& a) {
   opt.stop_ids = loaded->model->info().eos_ids;
   if (auto eos = tok.eos_id()) opt.stop_ids.push_back(*eos);
   opt.sampler = a.sampler;
+
+  if (a.staged.verify) {  // the prompt is the question of a chat conversation
+    auto tmpl = ChatTemplate::from_tokenizer(tok);
+    if (!tmpl) return fail("generate", tmpl.message());
+    auto staged = run_staged_cli(a.staged, session, tok, *tmpl, nlohmann::json::array(), a.prompt, opt,
+                                 /*json_pretty=*/true, {});
+    return staged ? 0 : fail("generate", staged.message());
+  }
 
   TextStream stream(tok, a.stops);
   std::string piece;
@@ -74,6 +84,7 @@ const CommandRegistration kRegistration({
       app.add_flag("--no-special", a->no_special, "Do not add the tokenizer's special tokens (BOS) to the prompt");
       app.add_option("--stop", a->stops, "Stop when this text appears (repeatable); it is not printed");
       add_sampling_options(app, a->sampler, &a->seed_given);
+      add_staged_reasoning_options(app, a->staged);
       return [a] { return run_generate(*a); };
     }});
 

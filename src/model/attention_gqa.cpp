@@ -20,9 +20,10 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   const int64_t kv_w = kv_width();
   std::vector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_w)),
       v(static_cast<size_t>(n * kv_w));
-  ops::matmul(w_.wq, x, n, q.data());
-  ops::matmul(w_.wk, x, n, k.data());
-  ops::matmul(w_.wv, x, n, v.data());
+  ops::PreparedInput xin(x, n, w_.wq.shape[1]);  // converted once for q, k and v
+  ops::matmul(w_.wq, xin, q.data());
+  ops::matmul(w_.wk, xin, k.data());
+  ops::matmul(w_.wv, xin, v.data());
 
   // Biases, per-head q/k norm, RoPE; then K and V go into the cache at their positions.
   for (int64_t r = 0; r < n; ++r) {

@@ -128,12 +128,14 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
       for (int64_t h = 0; h < d.n_head; ++h) {
         const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
         const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+        const int64_t first = ctx.cache.begin(seq);
         attend_one_head(
-            q + (r * d.n_head + h) * qk, qk, dv, end, config_.scale,
-            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, p) + h * qk; },
-            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, p) + h * dv; }, scores.data(),
+            q + (r * d.n_head + h) * qk, qk, dv, end - first, config_.scale,
+            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, first + p) + h * qk; },
+            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, first + p) + h * dv; }, scores.data(),
             attn + (r * d.n_head + h) * dv);
-        if (probe_probs) std::copy(scores.begin(), scores.begin() + end, probs.begin() + (r * d.n_head + h) * max_ctx);
+        if (probe_probs)
+          std::copy(scores.begin(), scores.begin() + (end - first), probs.begin() + (r * d.n_head + h) * max_ctx + first);
       }
     }
   }
@@ -181,28 +183,29 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t b = 0; b < n_block; ++b) {
         const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-        const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+        const int64_t first = ctx.cache.begin(seq);
+        const int64_t len = ctx.batch.positions[static_cast<size_t>(r)] + 1 - first;  // positions seen
         const int64_t h0 = b * kHeadBlock, nh = std::min(kHeadBlock, d.n_head - h0);
         const float* qa = q_abs.data() + (r * d.n_head + h0) * kw;
-        for (int64_t p = 0; p < end; ++p) {
-          const float* row = ctx.cache.k(ctx.layer, seq, p);
-          for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * end + p)] = dot(qa + h * kw, row, kw) * config_.scale;
+        for (int64_t p = 0; p < len; ++p) {
+          const float* row = ctx.cache.k(ctx.layer, seq, first + p);
+          for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * len + p)] = dot(qa + h * kw, row, kw) * config_.scale;
         }
         for (int64_t h = 0; h < nh; ++h) {
-          float* s = scores.data() + h * end;
-          const float mx = *std::max_element(s, s + end);
+          float* s = scores.data() + h * len;
+          const float mx = *std::max_element(s, s + len);
           double sum = 0;
-          for (int64_t p = 0; p < end; ++p) sum += s[p] = std::exp(s[p] - mx);
+          for (int64_t p = 0; p < len; ++p) sum += s[p] = std::exp(s[p] - mx);
           const float inv = static_cast<float>(1.0 / sum);
-          for (int64_t p = 0; p < end; ++p) s[p] *= inv;
-          if (probe_probs) std::copy(s, s + end, probs.begin() + (r * d.n_head + h0 + h) * max_ctx);
+          for (int64_t p = 0; p < len; ++p) s[p] *= inv;
+          if (probe_probs) std::copy(s, s + len, probs.begin() + (r * d.n_head + h0 + h) * max_ctx + first);
         }
         float* ol = o_lat.data() + (r * d.n_head + h0) * rank;
         std::fill(ol, ol + nh * rank, 0.0f);
-        for (int64_t p = 0; p < end; ++p) {
-          const float* c_kv = ctx.cache.k(ctx.layer, seq, p);
+        for (int64_t p = 0; p < len; ++p) {
+          const float* c_kv = ctx.cache.k(ctx.layer, seq, first + p);
           for (int64_t h = 0; h < nh; ++h) {
-            const float a = scores[static_cast<size_t>(h * end + p)];
+            const float a = scores[static_cast<size_t>(h * len + p)];
             float* o = ol + h * rank;
             for (int64_t j = 0; j < rank; ++j) o[j] += a * c_kv[j];
           }
@@ -237,6 +240,10 @@ void AttentionMla::forward(const LayerContext& ctx, const float* x, float* out) 
     attend_absorbed(ctx, q.data(), attn.data());
   } else {
     attend_plain(ctx, q.data(), attn.data());
+  }
+  if (ctx.probing("attn_o_in")) {  // input of o_proj: the heads' outputs, concatenated
+    const int64_t shape[2] = {n, d.n_head * d.v_head_dim};
+    ctx.probe->capture("attn_o_in", ctx.layer, shape, attn);
   }
   ops::matmul(w_.wo, attn.data(), n, out);
   if (!w_.bo.empty())

@@ -7,7 +7,8 @@
 //   absorbed: score = (W_UK_h^T q_nope_h) . c_kv + q_pe_h . k_pe; o_h = W_UV_h sum_p a_p c_kv_p
 // where kv_b_proj = per head [W_UK_h (qk_nope rows) ; W_UV_h (v_head_dim rows)].
 // References: HF modeling_deepseek_v3.py (DeepseekV3Attention), DeepSeek-V3 inference/model.py
-// (MLA, attn_impl "naive" = plain, "absorb" = absorbed). Intermediates: "attn_probs".
+// (MLA, attn_impl "naive" = plain, "absorb" = absorbed). Intermediates: "attn_probs",
+// "attn_o_in" (input of o_proj). Attention starts at the sequence's first cached position.
 // Not here: reading the config (models/deepseek.cpp), the cache layout math (mla_layout.h).
 #pragma once
 

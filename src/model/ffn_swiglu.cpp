@@ -9,8 +9,9 @@ namespace hearth {
 void ffn_swiglu(const FfnWeights& w, const float* x, int64_t n, float* out) {
   const int64_t n_ff = w.gate.shape[0];
   std::vector<float> gate(static_cast<size_t>(n * n_ff)), up(static_cast<size_t>(n * n_ff));
-  ops::matmul(w.gate, x, n, gate.data());
-  ops::matmul(w.up, x, n, up.data());
+  ops::PreparedInput xin(x, n, w.gate.shape[1]);  // converted once for gate and up
+  ops::matmul(w.gate, xin, gate.data());
+  ops::matmul(w.up, xin, up.data());
   const int64_t n_embd = w.down.shape[0];
   for (int64_t r = 0; r < n && !w.gate_bias.empty(); ++r) {
     ops::add_inplace(gate.data() + r * n_ff, w.gate_bias.data(), n_ff);
