@@ -1,41 +1,136 @@
 // Builds the kernel table once from the CPU's features (and HEARTH_ISA), logs the choice once.
+// Tiers, lowest first: ref (scalar definitions) < avx2 (xsimd) < avx512 (F/BW/VL float
+// kernels) < avx512vnni (integer kernels). HEARTH_ISA=<tier> caps the tier; asking for a tier
+// the CPU lacks falls back to the best one it has, with a warning.
 #include "kernels_avx512/kernel_table.h"
 
+#include <array>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
+#include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/ref/ref_kernels.h"
 #include "src/base/log.h"
+#include "src/base/status.h"
 
 namespace hearth::kernels {
 namespace {
+
+struct Tier {
+  const char* name;
+  bool (*supported)();
+  void (*add)(KernelTable&);
+};
+
+#if defined(__x86_64__) || defined(__i386__)
+bool has_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
+}
+bool has_avx512() {
+  return has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl");
+}
+bool has_avx512vnni() { return has_avx512() && __builtin_cpu_supports("avx512vnni"); }
+constexpr Tier kTiers[] = {
+    {"avx2", has_avx2, register_avx2},
+    {"avx512", has_avx512, register_avx512},
+    {"avx512vnni", has_avx512vnni, register_avx512vnni},
+};
+#else
+constexpr Tier kTiers[] = {};  // NEON rows arrive here
+#endif
+constexpr int kTierCount = static_cast<int>(sizeof(kTiers) / sizeof(kTiers[0]));
 
 KernelTable build_reference() {
   KernelTable t;
   t.tier = "ref";
   ref::register_reference_kernels(t);
+  ref::register_reference_gemm(t);
   return t;
 }
 
-KernelTable build_best() {
+// The table with every tier up to and including kTiers[last] (last = -1: reference only).
+KernelTable build_up_to(int last) {
   KernelTable t = build_reference();
-  const char* forced = std::getenv("HEARTH_ISA");
-  if (forced && std::string_view(forced) != "ref")
-    log::warn("HEARTH_ISA={} requested; tiers available in this build: ref", forced);
+  for (int i = 0; i <= last; ++i) {
+    kTiers[i].add(t);
+    t.tier = kTiers[i].name;
+  }
+  return t;
+}
+
+int best_supported() {
+  int best = -1;
+  for (int i = 0; i < kTierCount && kTiers[i].supported(); ++i) best = i;
+  return best;
+}
+
+KernelTable build_best() {
+  int last = best_supported();
+  if (const char* forced = std::getenv("HEARTH_ISA"); forced && *forced) {
+    const std::string_view want(forced);
+    int found = want == "ref" ? -1 : -2;
+    for (int i = 0; i < kTierCount; ++i)
+      if (want == kTiers[i].name) found = i;
+    if (found == -2)
+      log::warn("HEARTH_ISA={}: unknown tier (expected ref, avx2, avx512 or avx512vnni); using the best",
+                forced);
+    else if (found > last)
+      log::warn("HEARTH_ISA={}: this CPU lacks it; using the best it has", forced);
+    else
+      last = found;
+  }
+  KernelTable t = build_up_to(last);
+#if defined(__x86_64__) || defined(__i386__)
+  if (has_avx512vnni()) t.roofline = {read_sum_avx512, int8_peak_avx512vnni};  // probes, any tier
+#endif
   log::info("kernel tier: {}", t.tier);
   return t;
 }
 
+const std::vector<KernelTable>& all_tables() {
+  static const std::vector<KernelTable> tables = [] {
+    std::vector<KernelTable> v;
+    for (int i = -1; i <= best_supported(); ++i) v.push_back(build_up_to(i));
+    return v;
+  }();
+  return tables;
+}
+
 }  // namespace
 
-const KernelTable& reference_table() {
-  static const KernelTable table = build_reference();
-  return table;
+const KernelTable& reference_table() { return all_tables().front(); }
+
+int table_count() { return static_cast<int>(all_tables().size()); }
+
+const KernelTable& table_at(int i) {
+  HEARTH_CHECK(i >= 0 && i < table_count(), "kernel table {} of {}", i, table_count());
+  return all_tables()[static_cast<size_t>(i)];
 }
 
 const KernelTable& kernel_table() {
   static const KernelTable table = build_best();
   return table;
 }
+
+WeightRows weight_rows(const TensorView& w) {
+  return WeightRows{w.data, static_cast<int64_t>(w.row_bytes()), w.rows(), w.cols(), w.format};
+}
+
+void set_gemm(KernelTable& t, Format f, GemmFn fn, ActForm form) {
+  t.gemm[static_cast<int>(f)] = fn;
+  t.act_form[static_cast<int>(f)] = form;
+}
+void set_prepare_q8(KernelTable& t, PrepareQ8Fn fn) { t.prepare_q8 = fn; }
+void set_row_ops(KernelTable& t, const RowOps& ops) { t.row = ops; }
+
+namespace ref {
+MatmulFn reference_table_matmul(Format f) {
+  static const KernelTable table = build_reference();
+  return table.matmul[static_cast<int>(f)];
+}
+}  // namespace ref
 
 }  // namespace hearth::kernels

@@ -1,18 +1,22 @@
 // The one kernel table: every compute kernel the ops layer calls, filled once at start-up from
 // the CPU's features and logged once. Nothing else in the code tests an ISA flag.
-// HEARTH_ISA=ref forces the scalar reference tier (so one machine tests every tier).
+// HEARTH_ISA=ref|avx512|avx512vnni forces a lower tier (so one machine tests every tier).
+// Matrix kernels take activations in the form their format's row says (act_form): the ops
+// layer converts a token's activations once per form and every matrix reading them reuses it.
+// Not here: the kernels themselves (ref/, *_avx512*.cpp), threading (src/ops).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "kernels_avx512/kernel_types.h"
 #include "quant/format.h"
 #include "quant/tensor.h"
 
 namespace hearth::kernels {
 
 // y[t * ldy + o] = sum_i W[o][i] * x[t * ldx + i]  for t in [0, n_tok), o in [o_begin, o_end).
-// W is a [n_out][n_in] tensor in its stored format; x and y are float32.
+// W is a [n_out][n_in] tensor in its stored format; x and y are float32. (Reference tier.)
 using MatmulFn = void (*)(const TensorView& w, const float* x, int64_t ldx, int64_t n_tok,
                           float* y, int64_t ldy, int64_t o_begin, int64_t o_end);
 
@@ -20,15 +24,26 @@ using MatmulFn = void (*)(const TensorView& w, const float* x, int64_t ldx, int6
 using DecodeRowFn = void (*)(const TensorView& w, int64_t r, float* out);
 
 struct KernelTable {
-  std::string tier;  // "ref", ...
-  MatmulFn matmul[static_cast<int>(Format::kCount)] = {};
+  std::string tier;  // "ref", "avx512", "avx512vnni"
+  MatmulFn matmul[static_cast<int>(Format::kCount)] = {};        // float activations (ref)
   DecodeRowFn decode_row[static_cast<int>(Format::kCount)] = {};
+  GemmFn gemm[static_cast<int>(Format::kCount)] = {};            // the fastest per format
+  ActForm act_form[static_cast<int>(Format::kCount)] = {};       // what gemm[f] consumes
+  PrepareQ8Fn prepare_q8 = nullptr;                              // f32 -> ActForm::kQ8G32
+  RooflineOps roofline{};                                        // bench probes
+  RowOps row{};                                                  // rms_norm, softmax, swiglu
 };
 
 // The table for this process (built on first use, logged once at info level).
 const KernelTable& kernel_table();
 
-// Tables by tier, for tests that walk every registered variant.
+// Tables by tier, for tests that walk every registered variant. reference_table() is the
+// scalar definition; table_at(i) walks every tier this CPU can run, best last.
 const KernelTable& reference_table();
+int table_count();
+const KernelTable& table_at(int i);
+
+// WeightRows of a 2-D tensor (what gemm kernels read; no ISA code touches TensorView).
+WeightRows weight_rows(const TensorView& w);
 
 }  // namespace hearth::kernels

@@ -1,5 +1,7 @@
 #include "models/arch_common.h"
 
+#include <algorithm>
+
 #include "src/ops/ops.h"
 
 namespace hearth::models {
@@ -128,6 +130,42 @@ void load_shell(TensorGetter& t, const ConfigReader& r, const WeightSource& src,
   } else {
     spec.lm_head = t.get("lm_head.weight", {d.n_vocab, d.n_embd});
   }
+}
+
+bool SparseSchedule::is_sparse(int64_t layer) const {
+  return n_expert > 0 && std::find(mlp_only.begin(), mlp_only.end(), layer) == mlp_only.end() &&
+         (layer + 1) % step == 0;
+}
+
+SparseSchedule read_sparse_schedule(ConfigReader& r, int64_t n_expert) {
+  SparseSchedule s;
+  s.n_expert = n_expert;
+  s.step = r.get_int("decoder_sparse_step", 1);
+  s.mlp_only = r.get_int_list("mlp_only_layers");
+  r.check(s.step > 0, "decoder_sparse_step must be positive");
+  if (s.step <= 0) s.step = 1;
+  return s;
+}
+
+Result<std::unique_ptr<Model>> build_gqa_decoder(std::shared_ptr<const WeightSource> src,
+                                                 const ConfigReader& r, TensorGetter& t,
+                                                 const DecoderDims& d, const RopeConfig& rope,
+                                                 const AttentionOptions& attn,
+                                                 const std::string& architecture,
+                                                 const FfnBuilder& make_ffn) {
+  HEARTH_TRY(r.status());
+  TransformerSpec spec;
+  load_shell(t, r, *src, d, architecture, spec);
+  for (int64_t l = 0; l < d.n_layer; ++l) {
+    const std::string p = fmt::format("model.layers.{}.", l);
+    DecoderLayer layer;
+    load_layer_norms(t, p, d, layer);
+    layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
+    layer.v_width = layer.k_width;
+    layer.ffn = make_ffn(l, p);
+    spec.layers.push_back(std::move(layer));
+  }
+  return finish_transformer(std::move(src), r, t, std::move(spec));
 }
 
 Result<std::unique_ptr<Model>> finish_transformer(std::shared_ptr<const WeightSource> src,

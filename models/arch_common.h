@@ -3,6 +3,7 @@
 // MLP weights. An architecture file stays a short, readable wiring of these blocks.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,26 @@ void load_shell(TensorGetter& t, const ConfigReader& r, const WeightSource& src,
 
 // Layer norms "<prefix>input_layernorm" and "<prefix>post_attention_layernorm".
 void load_layer_norms(TensorGetter& t, const std::string& prefix, const DecoderDims& d, DecoderLayer& layer);
+
+// Which layers of a Qwen-MoE style model are sparse: not in mlp_only_layers, experts > 0 and
+// (layer + 1) % decoder_sparse_step == 0. Reads decoder_sparse_step and mlp_only_layers.
+struct SparseSchedule {
+  int64_t n_expert = 0;
+  int64_t step = 1;
+  std::vector<int64_t> mlp_only;
+  bool is_sparse(int64_t layer) const;
+};
+SparseSchedule read_sparse_schedule(ConfigReader& r, int64_t n_expert);
+
+// Builds the standard pre-norm decoder with GQA attention: for every layer the two norms,
+// attention from load_attention_gqa, and the FFN block that make_ffn returns for it.
+using FfnBuilder = std::function<std::unique_ptr<LayerBlock>(int64_t layer, const std::string& prefix)>;
+Result<std::unique_ptr<Model>> build_gqa_decoder(std::shared_ptr<const WeightSource> src,
+                                                 const ConfigReader& r, TensorGetter& t,
+                                                 const DecoderDims& d, const RopeConfig& rope,
+                                                 const AttentionOptions& attn,
+                                                 const std::string& architecture,
+                                                 const FfnBuilder& make_ffn);
 
 // Collects config/tensor errors and builds the model.
 Result<std::unique_ptr<Model>> finish_transformer(std::shared_ptr<const WeightSource> src,

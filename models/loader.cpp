@@ -5,7 +5,10 @@
 #include <span>
 
 #include "models/registry.h"
+#include "src/io/hearth_file.h"
 #include "src/io/hf_checkpoint.h"
+
+#include <sys/stat.h>
 
 extern "C" {
 #define HEARTH_BUNDLED(name) extern const uint8_t hearth_bundled_##name##_begin[], hearth_bundled_##name##_end[];
@@ -38,6 +41,13 @@ Result<std::unique_ptr<HfCheckpoint>> open_bundled() {
 }  // namespace
 
 Result<std::shared_ptr<const WeightSource>> open_weights(const std::string& path) {
+  // A regular file is a .hearth file (one self-contained converted model); a folder is HF.
+  struct stat st {};
+  if (!path.empty() && path != kBundledModelName && stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    auto hf = HearthFile::open(path);
+    if (!hf) return hf.status();
+    return std::shared_ptr<const WeightSource>(std::move(hf.value()));
+  }
   Result<std::unique_ptr<HfCheckpoint>> ck =
       (path.empty() || path == kBundledModelName) ? open_bundled() : HfCheckpoint::open_dir(path);
   if (!ck) return ck.status();

@@ -1,4 +1,5 @@
-// Opening a model by path: a Hugging Face folder, or nothing for the bundled tiny model.
+// Opening a model by path: a Hugging Face folder, a .hearth file, or nothing for the bundled
+// tiny model.
 // Returns everything a front end needs: weights, the runnable model, tokenizer, template.
 #pragma once
 
@@ -22,7 +23,7 @@ struct LoadedModel {
   double load_seconds = 0;
 };
 
-// path: a Hugging Face folder, or "" / kBundledModelName for the bundled model.
+// path: a Hugging Face folder, a .hearth file, or "" / kBundledModelName for the bundled model.
 Result<std::shared_ptr<const WeightSource>> open_weights(const std::string& path);
 
 // Opens the weights and builds the model; with_tokenizer also loads the tokenizer (an error

@@ -23,23 +23,14 @@ Result<std::unique_ptr<Model>> build_mixtral(std::shared_ptr<const WeightSource>
   HEARTH_TRY(router.validate().with_context(src->description() + "/config.json"));
 
   TensorGetter t(*src);
-  TransformerSpec spec;
-  load_shell(t, r, *src, d, "MixtralForCausalLM", spec);
-  for (int64_t l = 0; l < d.n_layer; ++l) {
-    const std::string p = fmt::format("model.layers.{}.", l);
-    DecoderLayer layer;
-    load_layer_norms(t, p, d, layer);
-    layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
-    layer.v_width = layer.k_width;
+  return build_gqa_decoder(src, r, t, d, rope, attn, "MixtralForCausalLM", [&](int64_t, const std::string& p) {
     MoeWeights moe;
-    moe.router = t.get(p + "block_sparse_moe.gate.weight", {router.n_expert, d.n_embd});
+    moe.router = t.get(p + "block_sparse_moe.gate.weight", {router.n_expert, d.n_embd});  // [n_expert][n_embd]
     for (int64_t e = 0; e < router.n_expert; ++e)
       moe.experts.push_back(load_ffn(t, fmt::format("{}block_sparse_moe.experts.{}.", p, e), d.n_embd,
                                      d.n_ff, "w1", "w3", "w2"));
-    layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
-    spec.layers.push_back(std::move(layer));
-  }
-  return finish_transformer(std::move(src), r, t, std::move(spec));
+    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
+  });
 }
 
 }  // namespace hearth::models

@@ -6,8 +6,6 @@
 // Routing (modeling_qwen2_moe.py, Qwen2MoeSparseMoeBlock): softmax over experts, top-k,
 // renormalise (no epsilon) if norm_topk_prob.
 // Not supported: use_sliding_window = true (refused, not ignored).
-#include <algorithm>
-
 #include "models/arch_common.h"
 #include "models/registry.h"
 #include "src/model/moe.h"
@@ -27,17 +25,11 @@ Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSourc
   router.n_expert = r.get_int("num_experts", 0);
   router.n_expert_used = r.get_int("num_experts_per_tok", 0);
   router.norm_topk_prob = r.get_bool("norm_topk_prob", false);
-  const int64_t sparse_step = r.get_int("decoder_sparse_step", 1);
-  const std::vector<int64_t> mlp_only = r.get_int_list("mlp_only_layers");
-  r.check(sparse_step > 0, "decoder_sparse_step must be positive");
+  const SparseSchedule schedule = read_sparse_schedule(r, router.n_expert);
   HEARTH_TRY(r.status());
 
-  auto is_sparse = [&](int64_t l) {
-    return router.n_expert > 0 && std::find(mlp_only.begin(), mlp_only.end(), l) == mlp_only.end() &&
-           (l + 1) % sparse_step == 0;
-  };
   bool any_sparse = false, any_dense = false;
-  for (int64_t l = 0; l < d.n_layer; ++l) (is_sparse(l) ? any_sparse : any_dense) = true;
+  for (int64_t l = 0; l < d.n_layer; ++l) (schedule.is_sparse(l) ? any_sparse : any_dense) = true;
   int64_t n_ff_expert = 0, n_ff_shared = 0;
   if (any_sparse) {
     HEARTH_TRY(router.validate().with_context(where));
@@ -47,33 +39,21 @@ Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSourc
     r.check(n_ff_shared >= 0, "shared_expert_intermediate_size must be >= 0");
   }
   if (any_dense) r.check(d.n_ff > 0, "intermediate_size must be positive for the dense layers");
-  HEARTH_TRY(r.status());
 
   TensorGetter t(*src);
-  TransformerSpec spec;
-  load_shell(t, r, *src, d, "Qwen2MoeForCausalLM", spec);
-  for (int64_t l = 0; l < d.n_layer; ++l) {
-    const std::string p = fmt::format("model.layers.{}.", l);
-    DecoderLayer layer;
-    load_layer_norms(t, p, d, layer);
-    layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
-    layer.v_width = layer.k_width;
-    if (is_sparse(l)) {
-      MoeWeights moe;
-      moe.router = t.get(p + "mlp.gate.weight", {router.n_expert, d.n_embd});  // [n_expert][n_embd]
-      for (int64_t e = 0; e < router.n_expert; ++e)
-        moe.experts.push_back(load_ffn(t, fmt::format("{}mlp.experts.{}.", p, e), d.n_embd, n_ff_expert));
-      if (n_ff_shared > 0) {
-        moe.shared = load_ffn(t, p + "mlp.shared_expert.", d.n_embd, n_ff_shared);
-        moe.shared_gate = t.get(p + "mlp.shared_expert_gate.weight", {1, d.n_embd});  // [1][n_embd]
-      }
-      layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
-    } else {
-      layer.ffn = std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
+  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen2MoeForCausalLM",
+                           [&](int64_t l, const std::string& p) -> std::unique_ptr<LayerBlock> {
+    if (!schedule.is_sparse(l)) return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
+    MoeWeights moe;
+    moe.router = t.get(p + "mlp.gate.weight", {router.n_expert, d.n_embd});  // [n_expert][n_embd]
+    for (int64_t e = 0; e < router.n_expert; ++e)
+      moe.experts.push_back(load_ffn(t, fmt::format("{}mlp.experts.{}.", p, e), d.n_embd, n_ff_expert));
+    if (n_ff_shared > 0) {
+      moe.shared = load_ffn(t, p + "mlp.shared_expert.", d.n_embd, n_ff_shared);
+      moe.shared_gate = t.get(p + "mlp.shared_expert_gate.weight", {1, d.n_embd});  // [1][n_embd]
     }
-    spec.layers.push_back(std::move(layer));
-  }
-  return finish_transformer(std::move(src), r, t, std::move(spec));
+    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
+  });
 }
 
 }  // namespace hearth::models

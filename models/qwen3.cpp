@@ -16,21 +16,11 @@ Result<std::unique_ptr<Model>> build_qwen3(std::shared_ptr<const WeightSource> s
   AttentionOptions attn;
   attn.qkv_bias = attn.o_bias = r.get_bool("attention_bias", false);
   attn.qk_norm = true;
-  HEARTH_TRY(r.status());
 
   TensorGetter t(*src);
-  TransformerSpec spec;
-  load_shell(t, r, *src, d, "Qwen3ForCausalLM", spec);
-  for (int64_t l = 0; l < d.n_layer; ++l) {
-    const std::string p = fmt::format("model.layers.{}.", l);
-    DecoderLayer layer;
-    load_layer_norms(t, p, d, layer);
-    layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
-    layer.v_width = layer.k_width;
-    layer.ffn = std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
-    spec.layers.push_back(std::move(layer));
-  }
-  return finish_transformer(std::move(src), r, t, std::move(spec));
+  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen3ForCausalLM", [&](int64_t, const std::string& p) {
+    return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
+  });
 }
 
 }  // namespace hearth::models

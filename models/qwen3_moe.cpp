@@ -2,8 +2,6 @@
 // A layer is sparse when it is not in mlp_only_layers, num_experts > 0 and
 // (layer + 1) % decoder_sparse_step == 0; otherwise a dense MLP of intermediate_size.
 // Routing (modeling_qwen3_moe.py): softmax over experts, top-k, renormalise if norm_topk_prob.
-#include <algorithm>
-
 #include "models/arch_common.h"
 #include "models/registry.h"
 #include "src/model/moe.h"
@@ -11,7 +9,8 @@
 namespace hearth::models {
 
 Result<std::unique_ptr<Model>> build_qwen3_moe(std::shared_ptr<const WeightSource> src) {
-  ConfigReader r(src->config(), src->description() + "/config.json");
+  const std::string where = src->description() + "/config.json";
+  ConfigReader r(src->config(), where);
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
   const RopeConfig rope = read_rope_config(r, d.head_dim);
   r.check(!r.get_bool("use_sliding_window", false), "use_sliding_window = true is not supported");
@@ -23,43 +22,24 @@ Result<std::unique_ptr<Model>> build_qwen3_moe(std::shared_ptr<const WeightSourc
   router.n_expert = r.get_int("num_experts", 0);
   router.n_expert_used = r.get_int("num_experts_per_tok", 0);
   router.norm_topk_prob = r.get_bool("norm_topk_prob", false);
-  const int64_t n_ff_expert = r.require_int("moe_intermediate_size");
-  const int64_t sparse_step = r.get_int("decoder_sparse_step", 1);
-  const std::vector<int64_t> mlp_only = r.get_int_list("mlp_only_layers");
-  r.check(sparse_step > 0, "decoder_sparse_step must be positive");
-  HEARTH_TRY(r.status());
-
-  auto is_sparse = [&](int64_t l) {
-    return router.n_expert > 0 && std::find(mlp_only.begin(), mlp_only.end(), l) == mlp_only.end() &&
-           (l + 1) % sparse_step == 0;
-  };
+  const SparseSchedule schedule = read_sparse_schedule(r, router.n_expert);
   bool any_sparse = false, any_dense = false;
-  for (int64_t l = 0; l < d.n_layer; ++l) (is_sparse(l) ? any_sparse : any_dense) = true;
-  if (any_sparse) HEARTH_TRY(router.validate().with_context(src->description() + "/config.json"));
+  for (int64_t l = 0; l < d.n_layer; ++l) (schedule.is_sparse(l) ? any_sparse : any_dense) = true;
+  const int64_t n_ff_expert = any_sparse ? r.require_int("moe_intermediate_size") : 0;
   if (any_dense) r.check(d.n_ff > 0, "intermediate_size must be positive for the dense layers");
   HEARTH_TRY(r.status());
+  if (any_sparse) HEARTH_TRY(router.validate().with_context(where));
 
   TensorGetter t(*src);
-  TransformerSpec spec;
-  load_shell(t, r, *src, d, "Qwen3MoeForCausalLM", spec);
-  for (int64_t l = 0; l < d.n_layer; ++l) {
-    const std::string p = fmt::format("model.layers.{}.", l);
-    DecoderLayer layer;
-    load_layer_norms(t, p, d, layer);
-    layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
-    layer.v_width = layer.k_width;
-    if (is_sparse(l)) {
-      MoeWeights moe;
-      moe.router = t.get(p + "mlp.gate.weight", {router.n_expert, d.n_embd});
-      for (int64_t e = 0; e < router.n_expert; ++e)
-        moe.experts.push_back(load_ffn(t, fmt::format("{}mlp.experts.{}.", p, e), d.n_embd, n_ff_expert));
-      layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
-    } else {
-      layer.ffn = std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
-    }
-    spec.layers.push_back(std::move(layer));
-  }
-  return finish_transformer(std::move(src), r, t, std::move(spec));
+  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen3MoeForCausalLM",
+                           [&](int64_t l, const std::string& p) -> std::unique_ptr<LayerBlock> {
+    if (!schedule.is_sparse(l)) return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
+    MoeWeights moe;
+    moe.router = t.get(p + "mlp.gate.weight", {router.n_expert, d.n_embd});  // [n_expert][n_embd]
+    for (int64_t e = 0; e < router.n_expert; ++e)
+      moe.experts.push_back(load_ffn(t, fmt::format("{}mlp.experts.{}.", p, e), d.n_embd, n_ff_expert));
+    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
+  });
 }
 
 }  // namespace hearth::models

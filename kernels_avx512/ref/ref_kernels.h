@@ -19,7 +19,15 @@ void matmul_ref(const TensorView& w, const float* x, int64_t ldx, int64_t n_tok,
   matmul_decoded(kDecode, w, x, ldx, n_tok, y, ldy, o_begin, o_end);
 }
 
+// The reference matmul of format f (reference_table().matmul[f]).
+MatmulFn reference_table_matmul(Format f);
+
+// q8 activations exactly as quant/codec.h quantize_activations_q8 (plus the group sums).
+void prepare_q8_ref(const float* x, int64_t n, int8_t* q, float* d, float* ds);
+
 // Fills the reference tier of the table.
 void register_reference_kernels(KernelTable& table);
+// gemm (float activations over matmul), prepare_q8, row helpers.
+void register_reference_gemm(KernelTable& table);
 
 }  // namespace hearth::kernels::ref

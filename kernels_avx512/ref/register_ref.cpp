@@ -1,3 +1,4 @@
+#include "kernels_avx512/ref/decode_quant_ref.h"
 #include "kernels_avx512/ref/ref_kernels.h"
 
 namespace hearth::kernels::ref {
@@ -10,6 +11,7 @@ void register_reference_kernels(KernelTable& t) {
   set(Format::kF32, decode_row_f32, matmul_ref<decode_row_f32>);
   set(Format::kF16, decode_row_f16, matmul_ref<decode_row_f16>);
   set(Format::kBF16, decode_row_bf16, matmul_ref<decode_row_bf16>);
+  register_quant_reference_kernels(t);
 }
 
 }  // namespace hearth::kernels::ref

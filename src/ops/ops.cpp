@@ -10,24 +10,95 @@
 
 namespace hearth::ops {
 
-void matmul(const TensorView& w, const float* x, int64_t n_tok, float* y) {
+PreparedInput::PreparedInput(const float* x, int64_t n_tok, int64_t n_in)
+    : x_(x), n_tok_(n_tok), n_in_(n_in) {}
+
+const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
+  const int f = static_cast<int>(form);
+  if (ready_[f]) return views_[f];
+  kernels::ActView v{};
+  v.form = form;
+  v.n_tok = n_tok_;
+  v.n_in = n_in_;
+  v.f32 = x_;
+  v.ld_f32 = n_in_;
+  if (form == kernels::ActForm::kQ8G32) {
+    HEARTH_CHECK(n_in_ % 32 == 0, "q8 activations need a multiple of 32 columns, got {}", n_in_);
+    const int64_t groups = n_in_ / 32;
+    q_.resize(static_cast<size_t>(n_tok_ * n_in_));
+    d_.resize(static_cast<size_t>(2 * n_tok_ * groups));
+    const auto prepare = kernels::kernel_table().prepare_q8;
+    float* ds = d_.data() + n_tok_ * groups;
+#pragma omp parallel for schedule(static) if (n_tok_ > 16)
+    for (int64_t t = 0; t < n_tok_; ++t)
+      prepare(x_ + t * n_in_, n_in_, q_.data() + t * n_in_, d_.data() + t * groups, ds + t * groups);
+    v.q = q_.data();
+    v.d = d_.data();
+    v.ds = ds;
+    v.ld_q = n_in_;
+    v.ld_d = groups;
+  }
+  views_[f] = v;
+  ready_[f] = true;
+  return views_[f];
+}
+
+namespace {
+
+// Tokens in one pass over a chunk of rows: the chunk's weights stay in L2 while this many
+// tokens' activations stream past them.
+constexpr int64_t kTokenBlock = 128;
+
+kernels::ActView token_slice(const kernels::ActView& v, int64_t t0, int64_t n) {
+  kernels::ActView s = v;
+  s.n_tok = n;
+  s.f32 = v.f32 ? v.f32 + t0 * v.ld_f32 : nullptr;
+  if (v.form == kernels::ActForm::kQ8G32) {
+    s.q += t0 * v.ld_q;
+    s.d += t0 * v.ld_d;
+    s.ds += t0 * v.ld_d;
+  }
+  return s;
+}
+
+}  // namespace
+
+void matmul(const TensorView& w, PreparedInput& x, float* y) {
   HEARTH_CHECK(w.shape.size() == 2, "matmul weight {} must be 2-D, is {}", w.name, w.shape_string());
-  const auto fn = kernels::kernel_table().matmul[static_cast<int>(w.format)];
+  const auto& table = kernels::kernel_table();
+  const int fi = static_cast<int>(w.format);
+  const auto fn = table.gemm[fi];
   HEARTH_CHECK(fn != nullptr, "no matmul kernel for format {} ({})", format_traits(w.format).name, w.name);
   const int64_t n_out = w.shape[0];
   const int64_t n_in = w.shape[1];
+  const int64_t n_tok = x.n_tok();
+  HEARTH_CHECK(x.n_in() == n_in, "matmul {}: input has {} columns, weight {}", w.name, x.n_in(), n_in);
   if (n_tok == 0 || n_out == 0) return;
-  // Chunks of output rows; every thread streams its rows of W once for all tokens.
+  const kernels::ActView& act = x.view(table.act_form[fi]);
+  const kernels::WeightRows rows = kernels::weight_rows(w);
+  // Chunks of output rows (multiples of 4, the kernels' row tile), several per thread and
+  // handed out dynamically so both cores finish together; each chunk meets every token.
   const int64_t work = n_out * n_in * n_tok;
   const int threads = work < (1 << 15) ? 1 : omp_get_max_threads();
-  const int64_t chunk = std::max<int64_t>(1, (n_out + threads * 4 - 1) / (threads * 4));
+  int64_t chunk = std::max<int64_t>(4, (n_out + threads * 8 - 1) / (threads * 8));
+  if (n_tok > 1) chunk = std::min<int64_t>(chunk, 32);
+  chunk = (chunk + 3) / 4 * 4;
   const int64_t n_chunks = (n_out + chunk - 1) / chunk;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (int64_t c = 0; c < n_chunks; ++c) {
     const int64_t begin = c * chunk;
     const int64_t end = std::min(n_out, begin + chunk);
-    fn(w, x, n_in, n_tok, y, n_out, begin, end);
+    for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenBlock) {
+      const int64_t nt = std::min(kTokenBlock, n_tok - t0);
+      fn(rows, token_slice(act, t0, nt), y + t0 * n_out, n_out, begin, end);
+    }
   }
+}
+
+void matmul(const TensorView& w, const float* x, int64_t n_tok, float* y) {
+  HEARTH_CHECK(w.shape.size() == 2, "matmul weight {} must be 2-D, is {}", w.name, w.shape_string());
+  PreparedInput in(x, n_tok, w.shape[1]);
+  matmul(w, in, y);
 }
 
 void decode_row(const TensorView& w, int64_t r, float* out) {
@@ -46,10 +117,7 @@ std::vector<float> to_f32(const TensorView& t) {
 }
 
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) {
-  double ss = 0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
-  const float scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
-  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+  kernels::kernel_table().row.rms_norm(x, w, n, eps, out);
 }
 
 void softmax(float* x, int64_t n) {
@@ -67,12 +135,14 @@ void softmax(float* x, int64_t n) {
 float silu(float x) { return x / (1.0f + std::exp(-x)); }
 
 void swiglu(const float* gate, const float* up, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) out[i] = silu(gate[i]) * up[i];
+  kernels::kernel_table().row.swiglu(gate, up, n, out);
 }
 
-void add_inplace(float* y, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
-}
+void add_inplace(float* y, const float* x, int64_t n) { kernels::kernel_table().row.axpy(1.0f, x, n, y); }
+
+void axpy(float a, const float* x, int64_t n, float* y) { kernels::kernel_table().row.axpy(a, x, n, y); }
+
+float dot(const float* a, const float* b, int64_t n) { return kernels::kernel_table().row.dot(a, b, n); }
 
 void set_num_threads(int n) {
   if (n > 0) omp_set_num_threads(n);

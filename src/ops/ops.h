@@ -1,16 +1,41 @@
 // Ops: the math the model blocks are written in. Matrix work goes through the kernel table
 // (kernels_avx512/kernel_table.h), so quantized and SIMD kernels drop in without touching
-// model code. Row-wise helpers here are plain float32 and single-row; parallelism across rows
-// and heads is the caller's (model blocks) or matmul's own.
+// model code. Activations are prepared once per batch (PreparedInput) in every form the
+// kernels ask for, and reused by each matrix that reads them (q/k/v; gate/up; experts).
+// Row-wise helpers are float32 and single-row (SIMD through the table's row ops);
+// parallelism across rows and heads is the caller's (model blocks) or matmul's own.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "kernels_avx512/kernel_types.h"
 #include "quant/tensor.h"
 
 namespace hearth::ops {
+
+// x[n_tok][n_in] float32 (not owned; must outlive this), converted lazily into each
+// kernels::ActForm a matrix kernel asks for, once; later requests reuse the conversion.
+class PreparedInput {
+ public:
+  PreparedInput(const float* x, int64_t n_tok, int64_t n_in);
+  const kernels::ActView& view(kernels::ActForm form);
+  const float* f32() const { return x_; }
+  int64_t n_tok() const { return n_tok_; }
+  int64_t n_in() const { return n_in_; }
+
+ private:
+  const float* x_;
+  int64_t n_tok_, n_in_;
+  kernels::ActView views_[static_cast<int>(kernels::ActForm::kCount)];
+  bool ready_[static_cast<int>(kernels::ActForm::kCount)] = {};
+  std::vector<int8_t> q_;   // [n_tok][n_in]
+  std::vector<float> d_;    // [n_tok][n_in / 32] scales, then [n_tok][n_in / 32] scale * sum(q)
+};
+
+// y[n_tok][n_out] = x * W^T with prepared activations (x.n_in() == n_in). Threaded.
+void matmul(const TensorView& w, PreparedInput& x, float* y);
 
 // y[n_tok][n_out] = x[n_tok][n_in] * W^T, W = [n_out][n_in] in any stored format. Threaded.
 void matmul(const TensorView& w, const float* x, int64_t n_tok, float* y);
@@ -33,6 +58,12 @@ float silu(float x);
 void swiglu(const float* gate, const float* up, int64_t n, float* out);
 
 void add_inplace(float* y, const float* x, int64_t n);
+
+// y[i] += a * x[i]
+void axpy(float a, const float* x, int64_t n, float* y);
+
+// sum_i a[i] * b[i] (float32, SIMD order)
+float dot(const float* a, const float* b, int64_t n);
 
 // Threads used by the parallel ops (OpenMP). 0 = leave the default.
 void set_num_threads(int n);

@@ -28,6 +28,10 @@ class ChatTemplate {
   // (enable_thinking, tools, ...). bos/eos tokens come from the tokenizer config.
   Result<std::string> render(const nlohmann::json& messages, bool add_generation_prompt,
                              const nlohmann::json& extra = nlohmann::json::object()) const;
+  // Same, keeping the caller's key order (tojson output then matches Python exactly;
+  // nlohmann::json sorts object keys).
+  Result<std::string> render(const nlohmann::ordered_json& messages, bool add_generation_prompt,
+                             const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) const;
 
   struct Impl;
 

@@ -20,6 +20,11 @@ struct TokenizerFiles {
   std::string tokenizer_config_json;  // contents of tokenizer_config.json ("" if absent)
 };
 
+// Reads the tokenizer files from `path`: a folder holding tokenizer.json (and optionally
+// tokenizer_config.json). The one place that knows where tokenizer files live; other
+// containers (a .hearth model file) plug in here.
+Result<TokenizerFiles> read_tokenizer_files(const std::string& path);
+
 class Tokenizer {
  public:
   Tokenizer();

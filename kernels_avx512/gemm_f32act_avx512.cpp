@@ -1,0 +1,80 @@
+// Float-format GEMM/GEMV (f32, f16, bf16 weights) against float32 activations, AVX-512F
+// (+F16C for f16). Weights are widened to float32 in registers and multiplied with FMA, so
+// the result matches the reference up to summation order (no bf16 rounding of activations).
+// Tiles: 4 weight rows x T tokens (T <= 4): four independent FMA chains even for one token, and
+// each widened weight vector is reused by up to 4 tokens.
+// Not here: bf16 activations with vdpbf16ps (measured no faster for memory-bound decode).
+#include <immintrin.h>
+
+#include "kernels_avx512/isa_tiers.h"
+#include "kernels_avx512/kernel_types.h"
+#include "kernels_avx512/simd_avx512.h"
+
+namespace hearth::kernels {
+namespace {
+
+struct F32 {
+  static __m512 load(const uint8_t* p, int64_t i, __mmask16 m) {
+    return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(p) + i);
+  }
+};
+struct F16 {
+  static __m512 load(const uint8_t* p, int64_t i, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(p) + i));
+  }
+};
+struct BF16 {
+  static __m512 load(const uint8_t* p, int64_t i, __mmask16 m) {
+    const __m256i h = _mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(p) + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+};
+
+template <class W, int R, int T>
+void tile(const WeightRows& w, const ActView& x, int64_t o, int64_t t0, float* y, int64_t ldy) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  const int64_t n = w.n_in;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = i + 16 <= n ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
+    __m512 wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = W::load(w.data + (o + r) * w.row_bytes, i, m);
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x.f32 + (t0 + t) * x.ld_f32 + i);
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+  for (int t = 0; t < T; ++t)
+    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + o + r] = simd::hsum_ps(acc[r][t]);
+}
+
+template <class W, int R>
+void rows_all_tokens(const WeightRows& w, const ActView& x, int64_t o, float* y, int64_t ldy) {
+  int64_t t = 0;
+  for (; t + 4 <= x.n_tok; t += 4) tile<W, R, 4>(w, x, o, t, y, ldy);
+  switch (x.n_tok - t) {
+    case 3: tile<W, R, 3>(w, x, o, t, y, ldy); break;
+    case 2: tile<W, R, 2>(w, x, o, t, y, ldy); break;
+    case 1: tile<W, R, 1>(w, x, o, t, y, ldy); break;
+    default: break;
+  }
+}
+
+template <class W>
+void gemm(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t o_begin,
+          int64_t o_end) {
+  int64_t o = o_begin;
+  for (; o + 4 <= o_end; o += 4) rows_all_tokens<W, 4>(w, x, o, y, ldy);
+  for (; o < o_end; ++o) rows_all_tokens<W, 1>(w, x, o, y, ldy);
+}
+
+}  // namespace
+
+void register_avx512_gemm(KernelTable& t) {
+  set_gemm(t, Format::kF32, gemm<F32>, ActForm::kF32);
+  set_gemm(t, Format::kF16, gemm<F16>, ActForm::kF32);
+  set_gemm(t, Format::kBF16, gemm<BF16>, ActForm::kF32);
+}
+
+}  // namespace hearth::kernels

@@ -1,0 +1,30 @@
+// Registration entry points of the faster tiers, one per ISA file family. Each overwrites the
+// table rows it implements and leaves the rest to the tier below. Called only from
+// kernel_table.cpp, and only after the CPU feature check for that tier passed.
+#pragma once
+
+#include "kernels_avx512/kernel_types.h"
+
+namespace hearth::kernels {
+
+struct KernelTable;
+
+// AVX2 + FMA + F16C (portable xsimd kernels): float formats, q8 preparation, row helpers.
+void register_avx2(KernelTable& t);
+// AVX-512 F/BW/VL (+F16C/FMA): float-format gemm, q8 preparation, row helpers.
+void register_avx512(KernelTable& t);
+// AVX-512 VNNI: integer gemm (vpdpbusd) for q8g32, q4g32, q4g32z, q4g32nl over q8 activations.
+void register_avx512vnni(KernelTable& t);
+
+// Table setters, defined in kernel_table.cpp (no ISA flags), so ISA files never touch the
+// KernelTable type itself.
+void set_gemm(KernelTable& t, Format f, GemmFn fn, ActForm form);
+void set_prepare_q8(KernelTable& t, PrepareQ8Fn fn);
+void set_row_ops(KernelTable& t, const RowOps& ops);
+
+// Individual kernels, for tests and benchmarks (declared here, defined in the ISA files).
+void prepare_q8_avx512(const float* x, int64_t n, int8_t* q, float* d, float* ds);
+float read_sum_avx512(const float* x, int64_t n);
+int64_t int8_peak_avx512vnni(int64_t iters);  // iters x 12 x 128 int8 ops
+
+}  // namespace hearth::kernels

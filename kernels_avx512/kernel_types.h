@@ -1,0 +1,71 @@
+// Plain data types and function signatures of the kernel table, shared by the table and the
+// per-ISA kernel files. Deliberately free of inline functions and std templates: per-ISA
+// translation units include only this header (plus intrinsics), so no function compiled with
+// AVX-512 flags can be merged by the linker into code that runs on a lesser CPU.
+#pragma once
+
+#include <cstdint>
+
+#include "quant/format.h"
+
+namespace hearth::kernels {
+
+// The forms a matrix kernel's activations come in.
+enum class ActForm : uint8_t {
+  kF32 = 0,    // float32 as computed
+  kQ8G32 = 1,  // int8 per group of 32: q = round(x / d), d = max|x| / 127 (quant/codec.h)
+  kCount
+};
+
+// Rows of a [n_out][n_in] weight in its stored (canonical block) layout.
+struct WeightRows {
+  const uint8_t* data;
+  int64_t row_bytes;
+  int64_t n_out;
+  int64_t n_in;
+  Format format;
+};
+
+// Activations of n_tok tokens, each n_in long, in one form.
+//   kF32:   f32[t * ld_f32 + i]
+//   kQ8G32: q[t * ld_q + i] int8; per group g = i / 32: d[t * ld_d + g] = scale,
+//           ds[t * ld_d + g] = scale * sum of the group's q (offset corrections)
+struct ActView {
+  ActForm form;
+  int64_t n_tok;
+  int64_t n_in;
+  const float* f32;
+  int64_t ld_f32;
+  const int8_t* q;
+  const float* d;
+  const float* ds;
+  int64_t ld_q;
+  int64_t ld_d;
+};
+
+// y[t * ldy + o] = sum_i W[o][i] * x_t[i] for every token t of x and o in [o_begin, o_end).
+using GemmFn = void (*)(const WeightRows& w, const ActView& x, float* y, int64_t ldy,
+                        int64_t o_begin, int64_t o_end);
+
+// One token: x[n] (n a multiple of 32) -> q[n], d[n / 32], ds[n / 32] (layout above).
+using PrepareQ8Fn = void (*)(const float* x, int64_t n, int8_t* q, float* d, float* ds);
+
+// Row-wise float helpers (single row, single thread).
+struct RowOps {
+  // out = x / sqrt(mean(x^2) + eps) * w
+  void (*rms_norm)(const float* x, const float* w, int64_t n, float eps, float* out);
+  // out[i] = silu(gate[i]) * up[i]
+  void (*swiglu)(const float* gate, const float* up, int64_t n, float* out);
+  // y[i] += a * x[i]
+  void (*axpy)(float a, const float* x, int64_t n, float* y);
+  // sum_i a[i] * b[i]
+  float (*dot)(const float* a, const float* b, int64_t n);
+};
+
+// Roofline probes (hearth bench --roofline); null where the tier has none.
+struct RooflineOps {
+  float (*read_sum)(const float* x, int64_t n);  // streams x once
+  int64_t (*int8_peak)(int64_t iters);           // iters x 12 x 128 int8 ops (vpdpbusd)
+};
+
+}  // namespace hearth::kernels

@@ -1,0 +1,139 @@
+// AVX-512F row helpers: q8 activation preparation (the exact rounding of quant/codec.h
+// quantize_activations_q8: round half away from zero), RMSNorm (sum of squares in double, as
+// the reference), SwiGLU with a vector exp, axpy and dot. Registers the avx512 tier.
+// Not here: matrix kernels (gemm_*_avx512*.cpp).
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "kernels_avx512/isa_tiers.h"
+#include "kernels_avx512/kernel_types.h"
+#include "kernels_avx512/simd_avx512.h"
+
+namespace hearth::kernels {
+
+void register_avx512_gemm(KernelTable& t);
+
+namespace {
+
+// Round half away from zero, exactly (std::round): trunc, then step out when |frac| >= 0.5.
+inline __m512 round_away(__m512 v) {
+  const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
+  const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 one = _mm512_castsi512_ps(_mm512_or_si512(
+      _mm512_castps_si512(_mm512_set1_ps(1.0f)),
+      _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN))));
+  return _mm512_mask_add_ps(t, up, t, one);
+}
+
+// exp(x) for x in float range: Cody-Waite range reduction and a degree-6 polynomial
+// (Cephes expf coefficients), ~1 ulp; underflows to 0, overflows to inf.
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-103.9f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);  // p * 2^n, handles the under/overflow ends
+}
+
+void prepare_q8(const float* x, int64_t n, int8_t* q, float* d, float* ds) {
+  for (int64_t g = 0; g < n / 32; ++g) {
+    const __m512 a = _mm512_loadu_ps(x + g * 32), b = _mm512_loadu_ps(x + g * 32 + 16);
+    const float amax = simd::hmax_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+    const float scale = amax / 127.0f;
+    const __m512 inv = _mm512_set1_ps(scale != 0.0f ? 1.0f / scale : 0.0f);
+    const __m512 lim = _mm512_set1_ps(127.0f), nlim = _mm512_set1_ps(-127.0f);
+    const __m512i qa = _mm512_cvtps_epi32(
+        _mm512_max_ps(nlim, _mm512_min_ps(lim, round_away(_mm512_mul_ps(a, inv)))));
+    const __m512i qb = _mm512_cvtps_epi32(
+        _mm512_max_ps(nlim, _mm512_min_ps(lim, round_away(_mm512_mul_ps(b, inv)))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + g * 32), _mm512_cvtsepi32_epi8(qa));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + g * 32 + 16), _mm512_cvtsepi32_epi8(qb));
+    d[g] = scale;
+    ds[g] = scale * static_cast<float>(simd::hsum_epi32(_mm512_add_epi32(qa, qb)));
+  }
+}
+
+inline __mmask16 tail_mask(int64_t i, int64_t n) {
+  return i + 16 <= n ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
+}
+
+void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) {
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m512 v = _mm512_maskz_loadu_ps(tail_mask(i, n), x + i);
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    const __m512d hi = _mm512_cvtps_pd(
+        _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
+    s0 = _mm512_fmadd_pd(lo, lo, s0);
+    s1 = _mm512_fmadd_pd(hi, hi, s1);
+  }
+  const double ss = simd::hsum_pd(_mm512_add_pd(s0, s1));
+  const __m512 scale = _mm512_set1_ps(static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps)));
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(i, n);
+    const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale);
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, w + i)));
+  }
+}
+
+void swiglu(const float* gate, const float* up, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(i, n);
+    const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g));
+    const __m512 s = _mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+void axpy(float a, const float* x, int64_t n, float* y) {
+  const __m512 av = _mm512_set1_ps(a);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(i, n);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i),
+                                                   _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = tail_mask(i, n);
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
+  }
+  return simd::hsum_ps(_mm512_add_ps(acc0, acc1));
+}
+
+}  // namespace
+
+void prepare_q8_avx512(const float* x, int64_t n, int8_t* q, float* d, float* ds) {
+  prepare_q8(x, n, q, d, ds);
+}
+
+void register_avx512(KernelTable& t) {
+  register_avx512_gemm(t);
+  set_prepare_q8(t, prepare_q8);
+  RowOps ops{};
+  ops.rms_norm = rms_norm;
+  ops.swiglu = swiglu;
+  ops.axpy = axpy;
+  ops.dot = dot;
+  set_row_ops(t, ops);
+}
+
+}  // namespace hearth::kernels

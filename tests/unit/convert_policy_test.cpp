@@ -1,0 +1,91 @@
+// The converter's per-tensor decisions: tensor classes from Hugging Face names (Qwen3-MoE,
+// DeepSeek-V3, Mixtral, dense), presets and the explicit --policy form with its errors,
+// float fallback for rows that do not fit the block, --max-error escalation, natural order.
+#include <gtest/gtest.h>
+
+#include "src/convert/convert.h"
+#include "src/convert/policy.h"
+
+namespace hearth::convert {
+namespace {
+
+TEST(ConvertPolicy, ClassifiesHuggingFaceNames) {
+  const std::pair<const char*, TensorClass> cases[] = {
+      {"model.embed_tokens.weight", TensorClass::kEmbed},
+      {"lm_head.weight", TensorClass::kLmHead},
+      {"model.norm.weight", TensorClass::kNorm},
+      {"model.layers.0.input_layernorm.weight", TensorClass::kNorm},
+      {"model.layers.0.self_attn.q_norm.weight", TensorClass::kNorm},
+      {"model.layers.0.self_attn.kv_a_layernorm.weight", TensorClass::kNorm},
+      {"model.layers.0.self_attn.q_proj.weight", TensorClass::kAttn},
+      {"model.layers.0.self_attn.kv_a_proj_with_mqa.weight", TensorClass::kAttn},
+      {"model.layers.0.self_attn.q_proj.bias", TensorClass::kOther},
+      {"model.layers.3.mlp.gate.weight", TensorClass::kRouter},
+      {"model.layers.3.mlp.gate.e_score_correction_bias", TensorClass::kRouter},
+      {"model.layers.3.mlp.shared_expert_gate.weight", TensorClass::kRouter},
+      {"model.layers.3.block_sparse_moe.gate.weight", TensorClass::kRouter},
+      {"model.layers.3.mlp.experts.7.down_proj.weight", TensorClass::kExperts},
+      {"model.layers.3.block_sparse_moe.experts.1.w2.weight", TensorClass::kExperts},
+      {"model.layers.3.mlp.shared_experts.up_proj.weight", TensorClass::kSharedExperts},
+      {"model.layers.3.mlp.shared_expert.up_proj.weight", TensorClass::kSharedExperts},
+      {"model.layers.0.mlp.gate_proj.weight", TensorClass::kMlp},
+  };
+  for (const auto& [name, cls] : cases) EXPECT_EQ(classify_tensor(name), cls) << name;
+}
+
+TEST(ConvertPolicy, PresetsAndOverrides) {
+  auto q8 = make_policy("q8", "");
+  ASSERT_TRUE(q8);
+  EXPECT_EQ(q8->format[int(TensorClass::kExperts)], Format::kQ8G32);
+  EXPECT_EQ(q8->format[int(TensorClass::kRouter)], std::nullopt);
+  EXPECT_EQ(q8->format[int(TensorClass::kNorm)], std::nullopt);
+  auto q4 = make_policy("q4", "attn=q8g32,embed=keep, ");
+  ASSERT_TRUE(q4) << q4.message();
+  EXPECT_EQ(q4->format[int(TensorClass::kExperts)], Format::kQ4G32NL);
+  EXPECT_EQ(q4->format[int(TensorClass::kAttn)], Format::kQ8G32);
+  EXPECT_EQ(q4->format[int(TensorClass::kEmbed)], std::nullopt);
+  EXPECT_NE(q4->describe().find("experts=q4g32nl"), std::string::npos);
+  auto bad_class = make_policy("q8", "expert=q4g32");
+  ASSERT_FALSE(bad_class);
+  EXPECT_NE(bad_class.message().find("unknown tensor class 'expert'"), std::string::npos);
+  auto bad_format = make_policy("q8", "experts=q3");
+  ASSERT_FALSE(bad_format);
+  EXPECT_NE(bad_format.message().find("unknown format 'q3'"), std::string::npos);
+  EXPECT_FALSE(make_policy("q8", "experts"));
+  EXPECT_FALSE(make_policy("q5", ""));
+}
+
+TEST(ConvertPolicy, FallsBackToFloatWhenTheBlockDoesNotFit) {
+  auto p = make_policy("q4", "");
+  ASSERT_TRUE(p);
+  bool fallback = false;
+  EXPECT_EQ(choose_format(*p, TensorClass::kExperts, Format::kBF16, {128, 64}, &fallback), Format::kQ4G32NL);
+  EXPECT_FALSE(fallback);
+  EXPECT_EQ(choose_format(*p, TensorClass::kExperts, Format::kBF16, {128, 100}, &fallback), Format::kBF16);
+  EXPECT_TRUE(fallback);
+  EXPECT_EQ(choose_format(*p, TensorClass::kOther, Format::kF32, {64}, &fallback), Format::kF32);  // 1-D
+  EXPECT_FALSE(fallback);
+  EXPECT_EQ(choose_format(*p, TensorClass::kNorm, Format::kF16, {4, 64}, &fallback), Format::kF16);
+}
+
+TEST(ConvertPolicy, EscalationLadder) {
+  EXPECT_EQ(escalate_format(Format::kQ4G32NL, Format::kBF16), Format::kQ8G32);
+  EXPECT_EQ(escalate_format(Format::kQ4G32, Format::kBF16), Format::kQ8G32);
+  EXPECT_EQ(escalate_format(Format::kQ8G32, Format::kBF16), Format::kBF16);
+  EXPECT_EQ(escalate_format(Format::kBF16, Format::kBF16), std::nullopt);
+}
+
+TEST(ConvertPolicy, NaturalOrderKeepsExpertsOfALayerTogether) {
+  std::vector<std::string> names = {"model.layers.10.mlp.experts.2.up_proj.weight",
+                                    "model.layers.2.mlp.experts.10.up_proj.weight",
+                                    "model.layers.2.mlp.experts.9.up_proj.weight",
+                                    "model.layers.2.mlp.experts.9.down_proj.weight"};
+  std::sort(names.begin(), names.end(), natural_less);
+  EXPECT_EQ(names, (std::vector<std::string>{"model.layers.2.mlp.experts.9.down_proj.weight",
+                                             "model.layers.2.mlp.experts.9.up_proj.weight",
+                                             "model.layers.2.mlp.experts.10.up_proj.weight",
+                                             "model.layers.10.mlp.experts.2.up_proj.weight"}));
+}
+
+}  // namespace
+}  // namespace hearth::convert

@@ -1,0 +1,203 @@
+// `hearth bench --model FILE`: prompt processing (pp) and generation (tg) speed as medians of
+// repetitions, the weight bytes one generated token reads, and (with --roofline) the same
+// run's measured limits: DRAM read bandwidth (sum over a 1 GiB buffer, 1 and N threads) and the
+// int8 vpdpbusd peak, so results read as ratios (benchmarks/RESULTS.md, ROOFLINE.md).
+// Tokens come from real text (tests/data/corpus/valid.txt) unless --random.
+// Not here: kernel micro-benchmarks (benchmarks/bench_kernels.cpp).
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "kernels_avx512/kernel_table.h"
+#include "models/loader.h"
+#include "src/ops/ops.h"
+#include "tools/command.h"
+#include "tools/common_options.h"
+
+namespace hearth::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
+}
+
+struct BenchArgs {
+  ModelOptions model;
+  int n_prompt = 512, n_gen = 128, reps = 3;
+  bool json = false, random = false, roofline = false;
+  std::string text = "tests/data/corpus/valid.txt";
+};
+
+// Bytes and multiply-adds one generated token reads: every tensor, except that routed experts
+// count k / n_expert of their bytes and an untied embedding only one row (a tied one is the
+// LM head, read whole).
+struct PerToken { double bytes = 0, params = 0; };
+
+PerToken per_token(const WeightSource& w) {
+  const auto& cfg = w.config();
+  const double n_expert = cfg.value("num_experts", cfg.value("num_local_experts", cfg.value("n_routed_experts", 0)));
+  const double k = cfg.value("num_experts_per_tok", 0);
+  const bool tied = !w.has_tensor("lm_head.weight");
+  PerToken p;
+  for (const std::string& name : w.tensor_names()) {
+    auto t = w.tensor(name);
+    if (!t) continue;
+    double frac = 1.0;
+    if (name.find(".experts.") != std::string::npos && n_expert > 0) frac = k / n_expert;
+    const bool lookup = name.find("embed_tokens") != std::string::npos && !tied;  // one row, no math
+    if (lookup) frac = 1.0 / static_cast<double>(t->rows());
+    p.bytes += frac * static_cast<double>(t->nbytes);
+    if (t->shape.size() == 2 && !lookup) p.params += frac * static_cast<double>(t->numel());
+  }
+  return p;
+}
+
+struct Roofline { double bw1 = 0, bwn = 0, int8_1 = 0, int8_n = 0; };
+
+// Best of 5 passes over a 1 GiB buffer (GB/s); int8 peak in GOP/s.
+Roofline measure_roofline(int threads) {
+  Roofline r;
+  const auto& probes = kernels::kernel_table().roofline;
+  if (!probes.read_sum) return r;
+  const int64_t n = (int64_t{1} << 30) / 4;
+  std::vector<float> buf(static_cast<size_t>(n), 1.0f);
+  volatile float sink = 0;
+  for (int nt : {1, threads}) {
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+      const auto t0 = Clock::now();
+#pragma omp parallel num_threads(nt)
+      {
+        const int64_t per = n / omp_get_num_threads(), b = per * omp_get_thread_num();
+        sink = sink + probes.read_sum(buf.data() + b, per);
+      }
+      best = std::max(best, static_cast<double>(n) * 4 / since(t0) / 1e9);
+    }
+    (nt == 1 ? r.bw1 : r.bwn) = best;
+    double best_ops = 0;
+    const int64_t iters = 20'000'000;
+    for (int rep = 0; rep < 3; ++rep) {
+      const auto t0 = Clock::now();
+#pragma omp parallel num_threads(nt)
+      sink = sink + static_cast<float>(probes.int8_peak(iters));
+      best_ops = std::max(best_ops, static_cast<double>(iters) * 12 * 128 * nt / since(t0) / 1e9);
+    }
+    (nt == 1 ? r.int8_1 : r.int8_n) = best_ops;
+  }
+  return r;
+}
+
+std::vector<int32_t> bench_tokens(const BenchArgs& a, const models::LoadedModel& m, size_t need) {
+  std::vector<int32_t> toks;
+  if (!a.random && m.tokenizer) {
+    std::ifstream f(a.text);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    if (!ss.str().empty()) toks = m.tokenizer->encode(ss.str(), false);
+    else std::fprintf(stderr, "bench: %s not found; using random tokens\n", a.text.c_str());
+  }
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(m.model->info().n_vocab - 1));
+  if (toks.empty()) toks.push_back(dist(rng));
+  while (toks.size() < need) toks.push_back(a.random ? dist(rng) : toks[toks.size() % toks.size()]);
+  toks.resize(need);
+  return toks;
+}
+
+int run_bench(BenchArgs& a) {
+  SamplerParams unused;
+  apply_runtime_options(a.model, unused, true);
+  const int threads = ops::num_threads();
+  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/!a.random);
+  if (!loaded) return fail("bench", loaded.message());
+  Model& model = *loaded->model;
+  const std::vector<int32_t> toks = bench_tokens(a, *loaded, static_cast<size_t>(a.n_prompt + a.n_gen));
+  const PerToken pt = per_token(model.weights());
+
+  std::vector<double> pp, tg;
+  std::vector<float> logits;
+  for (int rep = 0; rep < a.reps; ++rep) {
+    if (a.n_prompt > 0) {
+      KvCache cache(model.kv_layout());
+      const int32_t seq = cache.add_sequence();
+      Batch batch;
+      for (int i = 0; i < a.n_prompt; ++i) batch.add(toks[static_cast<size_t>(i)], i, seq, i + 1 == a.n_prompt);
+      const auto t0 = Clock::now();
+      if (Status s = model.forward(batch, cache, logits); !s) return fail("bench", s.message());
+      pp.push_back(a.n_prompt / since(t0));
+    }
+    if (a.n_gen > 0) {  // teacher-forced decode from an empty context, one token per step
+      KvCache cache(model.kv_layout());
+      const int32_t seq = cache.add_sequence();
+      Batch batch;
+      const auto t0 = Clock::now();
+      for (int i = 0; i < a.n_gen; ++i) {
+        batch.clear();
+        batch.add(toks[static_cast<size_t>(a.n_prompt + i)], i, seq, true);
+        if (Status s = model.forward(batch, cache, logits); !s) return fail("bench", s.message());
+      }
+      tg.push_back(a.n_gen / since(t0));
+    }
+  }
+  const Roofline rl = a.roofline ? measure_roofline(threads) : Roofline{};
+  const double pp_med = median(pp), tg_med = median(tg);
+  const double eff_bw = tg_med * pt.bytes / 1e9, pp_gops = pp_med * 2 * pt.params / 1e9;
+  const double bw = threads == 1 ? rl.bw1 : rl.bwn, peak = threads == 1 ? rl.int8_1 : rl.int8_n;
+  nlohmann::json j = {{"model", a.model.model}, {"tier", kernels::kernel_table().tier}, {"threads", threads},
+                      {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"repetitions", a.reps},
+                      {"tokens", a.random ? "random" : "text"},
+                      {"pp_tokens_per_s", pp_med}, {"tg_tokens_per_s", tg_med}, {"pp_runs", pp}, {"tg_runs", tg},
+                      {"weight_bytes_per_token", pt.bytes}, {"params_per_token", pt.params},
+                      {"tg_effective_gb_per_s", eff_bw}, {"pp_useful_gop_per_s", pp_gops}};
+  if (a.roofline)
+    j.update({{"dram_read_gb_per_s_1t", rl.bw1}, {"dram_read_gb_per_s", rl.bwn}, {"int8_peak_gop_per_s_1t", rl.int8_1},
+              {"int8_peak_gop_per_s", rl.int8_n}, {"tg_fraction_of_bw", bw > 0 ? eff_bw / bw : 0},
+              {"pp_fraction_of_int8_peak", peak > 0 ? pp_gops / peak : 0}});
+  if (a.json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("model %s, tier %s, %d threads, %s tokens\n", a.model.model.c_str(), kernels::kernel_table().tier.c_str(),
+              threads, a.random ? "random" : "text");
+  std::printf("weights read per generated token: %.1f MB (%.0f M params)\n", pt.bytes / 1e6, pt.params / 1e6);
+  std::printf("pp%d: %8.1f tok/s  (%.0f useful GOP/s)\n", a.n_prompt, pp_med, pp_gops);
+  std::printf("tg%d: %8.2f tok/s  (%.1f GB/s of weights)\n", a.n_gen, tg_med, eff_bw);
+  if (a.roofline) {
+    std::printf("limits: DRAM read %.1f GB/s (1 thread %.1f); int8 peak %.0f GOP/s (1 thread %.0f)\n", rl.bwn, rl.bw1,
+                rl.int8_n, rl.int8_1);
+    std::printf("tg: %.0f%% of DRAM read bandwidth; pp: %.1f%% of int8 peak\n", bw > 0 ? 100 * eff_bw / bw : 0,
+                peak > 0 ? 100 * pp_gops / peak : 0);
+  }
+  return 0;
+}
+
+const CommandRegistration kRegistration({
+    "bench",
+    "Measure prompt-processing and generation speed (medians), optionally against measured limits",
+    [](CLI::App& app) {
+      auto a = std::make_shared<BenchArgs>();
+      add_model_options(app, a->model, /*required=*/true);
+      app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens (pp)")->capture_default_str()->check(CLI::NonNegativeNumber);
+      app.add_option("-n,--n-gen", a->n_gen, "Generated tokens (tg)")->capture_default_str()->check(CLI::NonNegativeNumber);
+      app.add_option("-r,--repetitions", a->reps, "Repetitions (median reported)")->capture_default_str()->check(CLI::PositiveNumber);
+      app.add_option("--text", a->text, "Text file the tokens come from")->capture_default_str();
+      app.add_flag("--json", a->json, "Print JSON");
+      app.add_flag("--random", a->random, "Random token ids instead of real text");
+      app.add_flag("--roofline", a->roofline, "Also measure DRAM read bandwidth and the int8 peak");
+      return [a] { return run_bench(*a); };
+    }});
+
+}  // namespace
+}  // namespace hearth::tools
