@@ -183,3 +183,36 @@ TEST(ConvertModel, InterruptedWriteLeavesNoFile) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+// The converted q8 tiny DeepSeek-V3 (MLA, sigmoid group-limited routing, shared experts) keeps
+// the reference's first 16 greedy tokens (or up to its end-of-text token, as above).
+TEST(ConvertModel, Q8DeepSeekV3MatchesGreedyReference) {
+  const std::string src = std::string(HEARTH_TEST_DATA_DIR) + "/models/tiny-deepseek-v3";
+  test::TempDir dir;
+  const std::string out = dir.file("tiny-ds-q8.hearth");
+  auto report = convert_to(src, out);
+  ASSERT_TRUE(report) << report.message();
+  auto loaded = models::load_model(out, /*with_tokenizer=*/true);
+  ASSERT_TRUE(loaded) << loaded.message();
+  for (const auto& c : test::load_golden(src + "/reference.jsonl")) {
+    SCOPED_TRACE(c.prompt);
+    Session session(*loaded->model);
+    GenerateOptions opt;
+    opt.max_tokens = 16;
+    opt.ignore_eos = true;
+    opt.sampler.temperature = 0;
+    std::vector<int32_t> got;
+    ASSERT_TRUE(session.generate(c.input_ids, opt, [&](int32_t id) { got.push_back(id); return true; }));
+    size_t n = 16;
+    for (size_t i = 0; i < n; ++i)
+      if (c.greedy_ids[i] == 2045) n = i + 1;
+    EXPECT_EQ(std::vector<int32_t>(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(n)),
+              std::vector<int32_t>(c.greedy_ids.begin(), c.greedy_ids.begin() + static_cast<std::ptrdiff_t>(n)));
+  }
+}
+
+}  // namespace
+}  // namespace hearth
