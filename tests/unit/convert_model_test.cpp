@@ -41,6 +41,24 @@ Result<convert::ConvertReport> convert_to(const std::string& src, const std::str
   return convert::convert_checkpoint(opt);
 }
 
+// The model's first 16 greedy tokens equal the reference's, or up to and including an
+// end-of-text token (2045 in the tiny models): past it the reference's continuation is out of
+// distribution, a chain of near ties ("...1234567890" ends at 8).
+void expect_greedy_prefix(Model& model, const test::GoldenCase& c) {
+  Session session(model);
+  GenerateOptions opt;
+  opt.max_tokens = 16;
+  opt.ignore_eos = true;
+  opt.sampler.temperature = 0;
+  std::vector<int32_t> got;
+  ASSERT_TRUE(session.generate(c.input_ids, opt, [&](int32_t id) { got.push_back(id); return true; }));
+  size_t n = 16;
+  for (size_t i = 0; i < n; ++i)
+    if (c.greedy_ids[i] == 2045) n = i + 1;
+  EXPECT_EQ(std::vector<int32_t>(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(n)),
+            std::vector<int32_t>(c.greedy_ids.begin(), c.greedy_ids.begin() + static_cast<std::ptrdiff_t>(n)));
+}
+
 TEST(ConvertModel, Q8LoadsLikeTheFolderAndMatchesGreedyReference) {
   test::TempDir dir;
   const std::string out = dir.file("tiny-q8.hearth");
@@ -77,20 +95,7 @@ TEST(ConvertModel, Q8LoadsLikeTheFolderAndMatchesGreedyReference) {
   for (const auto& c : test::load_golden(kReference)) {
     SCOPED_TRACE(c.prompt);
     EXPECT_EQ(loaded->tokenizer->encode(c.prompt, true), c.input_ids);
-    Session session(*loaded->model);
-    GenerateOptions opt;
-    opt.max_tokens = 16;
-    opt.ignore_eos = true;
-    opt.sampler.temperature = 0;
-    std::vector<int32_t> got;
-    ASSERT_TRUE(session.generate(c.input_ids, opt, [&](int32_t id) { got.push_back(id); return true; }));
-    // 16 tokens, or up to and including an end-of-sequence token: past it the reference's
-    // continuation is out of distribution, a chain of near ties ("...1234567890" ends at 8).
-    size_t n = 16;
-    for (size_t i = 0; i < n; ++i)
-      if (c.greedy_ids[i] == 2045) n = i + 1;
-    EXPECT_EQ(std::vector<int32_t>(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(n)),
-              std::vector<int32_t>(c.greedy_ids.begin(), c.greedy_ids.begin() + static_cast<std::ptrdiff_t>(n)));
+    expect_greedy_prefix(*loaded->model, c);
   }
 }
 
@@ -181,14 +186,8 @@ TEST(ConvertModel, InterruptedWriteLeavesNoFile) {
   EXPECT_EQ(entries_in(out.path()), 0u);
 }
 
-}  // namespace
-}  // namespace hearth
-
-namespace hearth {
-namespace {
-
 // The converted q8 tiny DeepSeek-V3 (MLA, sigmoid group-limited routing, shared experts) keeps
-// the reference's first 16 greedy tokens (or up to its end-of-text token, as above).
+// the reference's first 16 greedy tokens (or up to its end-of-text token).
 TEST(ConvertModel, Q8DeepSeekV3MatchesGreedyReference) {
   const std::string src = std::string(HEARTH_TEST_DATA_DIR) + "/models/tiny-deepseek-v3";
   test::TempDir dir;
@@ -199,18 +198,7 @@ TEST(ConvertModel, Q8DeepSeekV3MatchesGreedyReference) {
   ASSERT_TRUE(loaded) << loaded.message();
   for (const auto& c : test::load_golden(src + "/reference.jsonl")) {
     SCOPED_TRACE(c.prompt);
-    Session session(*loaded->model);
-    GenerateOptions opt;
-    opt.max_tokens = 16;
-    opt.ignore_eos = true;
-    opt.sampler.temperature = 0;
-    std::vector<int32_t> got;
-    ASSERT_TRUE(session.generate(c.input_ids, opt, [&](int32_t id) { got.push_back(id); return true; }));
-    size_t n = 16;
-    for (size_t i = 0; i < n; ++i)
-      if (c.greedy_ids[i] == 2045) n = i + 1;
-    EXPECT_EQ(std::vector<int32_t>(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(n)),
-              std::vector<int32_t>(c.greedy_ids.begin(), c.greedy_ids.begin() + static_cast<std::ptrdiff_t>(n)));
+    expect_greedy_prefix(*loaded->model, c);
   }
 }
 
