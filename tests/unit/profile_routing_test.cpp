@@ -2,6 +2,8 @@
 // token in every MoE layer, coverage and reuse distances are consistent with the counts, the
 // trace agrees with the counts, the JSON validates against docs/routing_profile.schema.json,
 // and the PNG decodes to the layout's size. PyTorch agreement: tests/reference/routing_counts.py.
+#include <unistd.h>
+
 #include <png.h>
 
 #include <filesystem>
@@ -107,7 +109,7 @@ TEST_F(BundledProfile, HeatmapPngAndErrors) {
   ASSERT_EQ(panels.size(), 2u);
   EXPECT_EQ(panels[0].n_rows, 4);
   EXPECT_EQ(panels[0].n_cols, 8);
-  const std::string path = (std::filesystem::temp_directory_path() / "hearth_profile_test.png").string();
+  const std::string path = (std::filesystem::temp_directory_path() / ("hearth_profile_" + std::to_string(getpid()) + ".png")).string();
   ASSERT_TRUE(write_heatmap_png(path, panels).is_ok());
   png_image img{};
   img.version = PNG_IMAGE_VERSION;

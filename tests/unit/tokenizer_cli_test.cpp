@@ -2,6 +2,8 @@
 // line reported with its line number and a non-zero exit.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -16,9 +18,13 @@ struct RunResult {
   std::string out;
 };
 
+// ctest runs tests in parallel processes: each call gets files of its own.
 RunResult run_cli(const std::string& args, const std::string& input) {
-  const std::string in_path = ::testing::TempDir() + "/hearth_tok_cli_in.jsonl";
-  const std::string err_path = ::testing::TempDir() + "/hearth_tok_cli_err.txt";
+  static int calls = 0;
+  const std::string stem = ::testing::TempDir() + "/hearth_tok_cli_" + std::to_string(getpid()) + "_" +
+                           std::to_string(calls++);
+  const std::string in_path = stem + "_in.jsonl";
+  const std::string err_path = stem + "_err.txt";
   std::ofstream(in_path) << input;
   const std::string cmd = std::string(HEARTH_BINARY) + " " + args + " < " + in_path + " 2> " + err_path;
   RunResult r{0, ""};
@@ -30,6 +36,8 @@ RunResult run_cli(const std::string& args, const std::string& input) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream err(err_path);
   r.out += std::string(std::istreambuf_iterator<char>(err), {});
+  std::remove(in_path.c_str());
+  std::remove(err_path.c_str());
   return r;
 }
 
