@@ -23,27 +23,17 @@
 #include "quant/codec.h"
 #include "quant/error.h"
 #include "src/base/half.h"
+#include "tests/unit/quant_test_util.h"
 
 namespace hearth {
 namespace {
 
 constexpr int64_t kCols = 4096;
 constexpr int64_t kRows = 64;
-constexpr Format kAllFormats[] = {Format::kF32,   Format::kF16,   Format::kBF16,  Format::kQ8G32,
-                                  Format::kQ4G32, Format::kQ4G32Z, Format::kQ4G32NL};
+using test::kAllFormats;
 
 std::vector<float> make_weights(const std::string& dist, int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::exponential_distribution<float> expo(1.0f);
-  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
-  std::vector<float> w(static_cast<size_t>(n));
-  for (auto& v : w) {
-    if (dist == "gaussian") v = normal(rng);
-    else if (dist == "laplacian") v = (uni(rng) < 0 ? -1.0f : 1.0f) * expo(rng);
-    else v = uni(rng);
-  }
-  return w;
+  return test::random_weights(dist, n, seed);
 }
 
 // Expert weights of the bundled tiny Qwen3-MoE (bf16 safetensors), or empty if not found.
