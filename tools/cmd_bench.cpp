@@ -151,9 +151,13 @@ int run_bench(BenchArgs& a) {
       tg.push_back(a.n_gen / since(t0));
     }
   }
-  const Roofline rl = a.roofline ? measure_roofline(threads) : Roofline{};
+  Roofline rl = a.roofline ? measure_roofline(threads) : Roofline{};
   const double pp_med = median(pp), tg_med = median(tg);
   const double eff_bw = tg_med * pt.bytes / 1e9, pp_gops = pp_med * 2 * pt.params / 1e9;
+  if (threads == 1) {  // the N-thread limits are the 1-thread ones (not measured twice)
+    rl.bwn = rl.bw1;
+    rl.int8_n = rl.int8_1;
+  }
   const double bw = threads == 1 ? rl.bw1 : rl.bwn, peak = threads == 1 ? rl.int8_1 : rl.int8_n;
   nlohmann::json j = {{"model", a.model.model}, {"tier", kernels::kernel_table().tier}, {"threads", threads},
                       {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"repetitions", a.reps},
