@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "src/base/status.h"
+#include "src/model/attention_probs.h"
 #include "src/ops/ops.h"
 
 namespace hearth {
@@ -51,14 +52,11 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
 
   // Each row attends to positions [0, pos] of its own sequence.
   std::vector<float> attn(static_cast<size_t>(n * q_width));
-  const bool probe_probs = ctx.probing("attn_probs");
-  int64_t max_ctx = 0;
-  for (int64_t r = 0; r < n; ++r) max_ctx = std::max<int64_t>(max_ctx, ctx.batch.positions[static_cast<size_t>(r)] + 1);
-  std::vector<float> probs_capture(probe_probs ? static_cast<size_t>(n * c.n_head * max_ctx) : 0);
+  AttentionProbsCapture probs(ctx, c.n_head);
   const int64_t group = c.n_head / c.n_head_kv;
 #pragma omp parallel
   {
-    std::vector<float> scores(static_cast<size_t>(max_ctx));
+    std::vector<float> scores(static_cast<size_t>(probs.max_ctx()));
 #pragma omp for collapse(2) schedule(dynamic, 1)
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t h = 0; h < c.n_head; ++h) {
@@ -72,16 +70,11 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
             [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, start + p) + kv_off; },
             [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, start + p) + kv_off; }, scores.data(),
             attn.data() + r * q_width + h * c.head_dim);
-        if (probe_probs)
-          std::copy(scores.begin(), scores.begin() + (end - start),
-                    probs_capture.begin() + (r * c.n_head + h) * max_ctx + start);
+        probs.store(r, h, start, scores.data(), end - start);
       }
     }
   }
-  if (probe_probs) {
-    const int64_t shape[3] = {n, c.n_head, max_ctx};
-    ctx.probe->capture("attn_probs", ctx.layer, shape, probs_capture);
-  }
+  probs.publish();
   if (ctx.probing("attn_o_in")) {  // input of o_proj: the heads' outputs, concatenated
     const int64_t shape[2] = {n, q_width};
     ctx.probe->capture("attn_o_in", ctx.layer, shape, attn);

@@ -5,6 +5,7 @@
 
 #include "src/base/status.h"
 #include "src/model/attention_gqa.h"
+#include "src/model/attention_probs.h"
 #include "src/ops/ops.h"
 
 namespace hearth {
@@ -116,10 +117,8 @@ void AttentionMla::project(const LayerContext& ctx, const float* x, std::vector<
 void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* attn) {
   const MlaDims& d = config_.dims;
   const int64_t n = ctx.n_rows(), qk = d.qk_head_dim(), dv = d.v_head_dim;
-  int64_t max_ctx = 0;
-  for (int64_t r = 0; r < n; ++r) max_ctx = std::max<int64_t>(max_ctx, ctx.batch.positions[static_cast<size_t>(r)] + 1);
-  const bool probe_probs = ctx.probing("attn_probs");
-  std::vector<float> probs(probe_probs ? static_cast<size_t>(n * d.n_head * max_ctx) : 0);
+  AttentionProbsCapture probs(ctx, d.n_head);
+  const int64_t max_ctx = probs.max_ctx();
 #pragma omp parallel
   {
     std::vector<float> scores(static_cast<size_t>(max_ctx));
@@ -134,25 +133,19 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
             [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, first + p) + h * qk; },
             [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, first + p) + h * dv; }, scores.data(),
             attn + (r * d.n_head + h) * dv);
-        if (probe_probs)
-          std::copy(scores.begin(), scores.begin() + (end - first), probs.begin() + (r * d.n_head + h) * max_ctx + first);
+        probs.store(r, h, first, scores.data(), end - first);
       }
     }
   }
-  if (probe_probs) {
-    const int64_t shape[3] = {n, d.n_head, max_ctx};
-    ctx.probe->capture("attn_probs", ctx.layer, shape, probs);
-  }
+  probs.publish();
 }
 
 void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, float* attn) {
   const MlaDims& d = config_.dims;
   const int64_t n = ctx.n_rows(), qk = d.qk_head_dim(), nope = d.qk_nope_head_dim;
   const int64_t rank = d.kv_lora_rank, kw = rank + d.qk_rope_head_dim, dv = d.v_head_dim;
-  int64_t max_ctx = 0;
-  for (int64_t r = 0; r < n; ++r) max_ctx = std::max<int64_t>(max_ctx, ctx.batch.positions[static_cast<size_t>(r)] + 1);
-  const bool probe_probs = ctx.probing("attn_probs");
-  std::vector<float> probs(probe_probs ? static_cast<size_t>(n * d.n_head * max_ctx) : 0);
+  AttentionProbsCapture probs(ctx, d.n_head);
+  const int64_t max_ctx = probs.max_ctx();
   const int64_t n_block = (d.n_head + kHeadBlock - 1) / kHeadBlock;
 
   std::vector<float> q_abs(static_cast<size_t>(n * d.n_head * kw));   // [n][n_head][kv_lora_rank + qk_rope]
@@ -198,7 +191,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
           for (int64_t p = 0; p < len; ++p) sum += s[p] = std::exp(s[p] - mx);
           const float inv = static_cast<float>(1.0 / sum);
           for (int64_t p = 0; p < len; ++p) s[p] *= inv;
-          if (probe_probs) std::copy(s, s + len, probs.begin() + (r * d.n_head + h0 + h) * max_ctx + first);
+          probs.store(r, h0 + h, first, s, len);
         }
         float* ol = o_lat.data() + (r * d.n_head + h0) * rank;
         std::fill(ol, ol + nh * rank, 0.0f);
@@ -224,10 +217,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
       }
     }
   }
-  if (probe_probs) {
-    const int64_t shape[3] = {n, d.n_head, max_ctx};
-    ctx.probe->capture("attn_probs", ctx.layer, shape, probs);
-  }
+  probs.publish();
 }
 
 void AttentionMla::forward(const LayerContext& ctx, const float* x, float* out) {
