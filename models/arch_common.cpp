@@ -147,6 +147,15 @@ SparseSchedule read_sparse_schedule(ConfigReader& r, int64_t n_expert) {
   return s;
 }
 
+RouterConfig read_qwen_moe_router(ConfigReader& r) {
+  RouterConfig router;
+  router.scoring = RouterScoring::kSoftmax;
+  router.n_expert = r.get_int("num_experts", 0);
+  router.n_expert_used = r.get_int("num_experts_per_tok", 0);
+  router.norm_topk_prob = r.get_bool("norm_topk_prob", false);
+  return router;
+}
+
 Result<std::unique_ptr<Model>> build_gqa_decoder(std::shared_ptr<const WeightSource> src,
                                                  const ConfigReader& r, TensorGetter& t,
                                                  const DecoderDims& d, const RopeConfig& rope,

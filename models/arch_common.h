@@ -12,6 +12,7 @@
 #include "src/model/attention_gqa.h"
 #include "src/model/config_reader.h"
 #include "src/model/ffn_swiglu.h"
+#include "src/model/router.h"
 #include "src/model/transformer.h"
 
 namespace hearth::models {
@@ -77,6 +78,10 @@ struct SparseSchedule {
   bool is_sparse(int64_t layer) const;
 };
 SparseSchedule read_sparse_schedule(ConfigReader& r, int64_t n_expert);
+
+// The Qwen-MoE router (Qwen2-MoE, Qwen3-MoE): softmax over num_experts, top
+// num_experts_per_tok, renormalised when norm_topk_prob.
+RouterConfig read_qwen_moe_router(ConfigReader& r);
 
 // Builds the standard pre-norm decoder with GQA attention: for every layer the two norms,
 // attention from load_attention_gqa, and the FFN block that make_ffn returns for it.

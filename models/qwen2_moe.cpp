@@ -20,11 +20,7 @@ Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSourc
   r.check(!r.get_bool("use_sliding_window", false), "use_sliding_window = true is not supported");
   AttentionOptions attn;
   attn.qkv_bias = r.get_bool("qkv_bias", true);
-  RouterConfig router;
-  router.scoring = RouterScoring::kSoftmax;
-  router.n_expert = r.get_int("num_experts", 0);
-  router.n_expert_used = r.get_int("num_experts_per_tok", 0);
-  router.norm_topk_prob = r.get_bool("norm_topk_prob", false);
+  const RouterConfig router = read_qwen_moe_router(r);
   const SparseSchedule schedule = read_sparse_schedule(r, router.n_expert);
   HEARTH_TRY(r.status());
 

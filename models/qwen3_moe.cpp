@@ -17,11 +17,7 @@ Result<std::unique_ptr<Model>> build_qwen3_moe(std::shared_ptr<const WeightSourc
   AttentionOptions attn;
   attn.qkv_bias = attn.o_bias = r.get_bool("attention_bias", false);
   attn.qk_norm = true;
-  RouterConfig router;
-  router.scoring = RouterScoring::kSoftmax;
-  router.n_expert = r.get_int("num_experts", 0);
-  router.n_expert_used = r.get_int("num_experts_per_tok", 0);
-  router.norm_topk_prob = r.get_bool("norm_topk_prob", false);
+  const RouterConfig router = read_qwen_moe_router(r);
   const SparseSchedule schedule = read_sparse_schedule(r, router.n_expert);
   bool any_sparse = false, any_dense = false;
   for (int64_t l = 0; l < d.n_layer; ++l) (schedule.is_sparse(l) ? any_sparse : any_dense) = true;
