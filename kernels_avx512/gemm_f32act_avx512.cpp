@@ -1,10 +1,15 @@
-// Float-format GEMM/GEMV (f32, f16, bf16 weights) against float32 activations, AVX-512F
-// (+F16C for f16). Weights are widened to float32 in registers and multiplied with FMA, so
-// the result matches the reference up to summation order (no bf16 rounding of activations).
+// GEMM/GEMV of f32, f16, bf16 and q8g32 weights against float32 activations, AVX-512F (+F16C
+// for f16). Weights are widened to float32 in registers (q8g32: int8 x its block's float16
+// scale) and multiplied with FMA, so the result matches the reference up to summation order:
+// no rounding of activations. q8g32 runs here rather than on the int8-activation VNNI kernel
+// because 8-bit activations about doubled q8's KL (benchmarks/results/quality.md); decode is
+// bound by weight bytes either way.
 // Tiles: 4 weight rows x T tokens (T <= 4): four independent FMA chains even for one token, and
 // each widened weight vector is reused by up to 4 tokens.
 // Not here: bf16 activations with vdpbf16ps (measured no faster for memory-bound decode).
 #include <immintrin.h>
+
+#include <cstring>
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/kernel_types.h"
@@ -27,6 +32,19 @@ struct BF16 {
   static __m512 load(const uint8_t* p, int64_t i, __mmask16 m) {
     const __m256i h = _mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(p) + i);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+};
+
+// q8g32 blocks: float16 scale, then 32 int8 (quant/blocks.h); n_in is a multiple of 32, so a
+// 16-value chunk never straddles a block and never needs the mask.
+struct Q8 {
+  static __m512 load(const uint8_t* p, int64_t i, __mmask16) {
+    const uint8_t* block = p + (i / 32) * 34;
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + (i % 32)));
+    int16_t d16;
+    std::memcpy(&d16, block, 2);
+    const __m512 d = _mm512_cvtph_ps(_mm256_set1_epi16(d16));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), d);
   }
 };
 
@@ -75,6 +93,7 @@ void register_avx512_gemm(KernelTable& t) {
   set_gemm(t, Format::kF32, gemm<F32>, ActForm::kF32);
   set_gemm(t, Format::kF16, gemm<F16>, ActForm::kF32);
   set_gemm(t, Format::kBF16, gemm<BF16>, ActForm::kF32);
+  set_gemm(t, Format::kQ8G32, gemm<Q8>, ActForm::kF32);
 }
 
 }  // namespace hearth::kernels

@@ -1,9 +1,9 @@
-// Integer GEMM/GEMV for the g32 block formats (q8g32, q4g32, q4g32z, q4g32nl) against int8
+// Integer GEMM/GEMV for the 4-bit g32 block formats (q4g32, q4g32z, q4g32nl) against int8
 // activations (ActForm::kQ8G32), AVX-512 VNNI (vpdpbusd), on the canonical stored blocks.
+// (q8g32 keeps float activations: gemm_f32act_avx512.cpp says why.)
 // Contract: y[t][o] = sum_g dw[o][g] * dx[t][g] * sum_i w[o][g][i] * q[t][g][i]  (+ min terms),
 // the exact integer dot of quant/codec.h dot_row_q8act, summed in float.
-// How: vpdpbusd wants unsigned x signed, so weights are made unsigned (q8: xor 0x80, i.e.
-// +128; q4g32: the raw nibble, i.e. +8; q4g32nl: a codebook shifted by +128 via vpshufb;
+// How: vpdpbusd wants unsigned x signed, so weights are made unsigned (q4g32: the raw nibble, i.e. +8; q4g32nl: a codebook shifted by +128 via vpshufb;
 // q4g32z: the raw nibble). The offset comes back per group as c[g] * ds[t][g] with
 // ds = dx * sum(q) from the activation preparation (q4g32z: c = its minimum).
 // Tiles: 4 weight rows x T tokens (T <= 4); the 4 rows' blocks stay in L1 while every token
@@ -43,21 +43,6 @@ inline float h2f(const uint8_t* p) {
 
 // Per format: block bytes, where the quants start, the unsigned-weight decode of blocks g and
 // g+1 (or g alone when !two: upper half zero), and the scale / correction of a block.
-struct Q8 {
-  static constexpr int kBytes = 34, kQ = 2;
-  static __m512i load(const uint8_t* b, bool two) {
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + kQ));
-    const __m256i hi = two ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + kBytes + kQ))
-                           : _mm256_set1_epi8(static_cast<char>(0x80));
-    return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1),
-                            _mm512_set1_epi8(static_cast<char>(0x80)));
-  }
-  static void scales(const uint8_t* b, float* sw, float* c) {
-    *sw = h2f(b);
-    *c = -128.0f * *sw;
-  }
-};
-
 // Nibbles of blocks g, g+1 -> bytes [lo(g) | hi(g) | lo(g+1) | hi(g+1)] = elements 0..31 each.
 template <int kBytesT, int kQT>
 inline __m512i nibbles(const uint8_t* b, bool two) {
@@ -202,7 +187,6 @@ void gemm(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t 
 }  // namespace
 
 void register_avx512vnni(KernelTable& t) {
-  set_gemm(t, Format::kQ8G32, gemm<Q8>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32, gemm<Q4>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32Z, gemm<Q4Z>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32NL, gemm<Q4NL>, ActForm::kQ8G32);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "models/registry.h"
 #include "src/ops/ops.h"
 
 namespace hearth::models {
@@ -183,6 +184,22 @@ Result<std::unique_ptr<Model>> finish_transformer(std::shared_ptr<const WeightSo
   HEARTH_TRY(r.status());
   HEARTH_TRY(t.status());
   return std::unique_ptr<Model>(new Transformer(std::move(src), std::move(spec)));
+}
+
+}  // namespace hearth::models
+
+namespace hearth::models {
+
+Result<KvPlan> gqa_kv_plan(ConfigReader& r) {
+  const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
+  HEARTH_TRY(r.status());
+  KvPlan plan;
+  plan.form = fmt::format("GQA: {} kv heads x {} for {} query heads", d.n_head_kv, d.head_dim, d.n_head);
+  plan.cached.k_width.assign(static_cast<size_t>(d.n_layer), d.n_head_kv * d.head_dim);
+  plan.cached.v_width = plan.cached.k_width;
+  plan.mha.k_width.assign(static_cast<size_t>(d.n_layer), d.n_head * d.head_dim);
+  plan.mha.v_width = plan.mha.k_width;
+  return plan;
 }
 
 }  // namespace hearth::models

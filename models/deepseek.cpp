@@ -184,6 +184,21 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
 
 }  // namespace
 
+Result<KvPlan> mla_kv_plan(ConfigReader& r) {
+  const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
+  const MlaDims mla = read_mla_dims(r);
+  HEARTH_TRY(r.status());
+  auto form = mla_form_from_env();
+  HEARTH_TRY(form);
+  KvPlan plan;
+  plan.form = form.value() == MlaForm::kAbsorbed
+                  ? fmt::format("MLA absorbed: latent {} + rope key {}", mla.kv_lora_rank, mla.qk_rope_head_dim)
+                  : fmt::format("MLA plain: {} heads x (key {} + value {})", mla.n_head, mla.qk_head_dim(), mla.v_head_dim);
+  plan.cached = mla_kv_layout(mla, d.n_layer, form.value());
+  plan.mha = mla_kv_layout(mla, d.n_layer, MlaForm::kPlain);
+  return plan;
+}
+
 Result<std::unique_ptr<Model>> build_deepseek_v3(std::shared_ptr<const WeightSource> src) {
   return build_deepseek(std::move(src), kDeepseekV3);
 }

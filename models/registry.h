@@ -7,15 +7,27 @@
 #include <vector>
 
 #include "src/io/weight_source.h"
+#include "src/model/config_reader.h"
 #include "src/model/model.h"
 
 namespace hearth::models {
 
 using ArchitectureBuilder = Result<std::unique_ptr<Model>> (*)(std::shared_ptr<const WeightSource>);
 
+// What an architecture caches per token, from config.json alone (no weights): the layout the
+// model builds its KvCache with, and for comparison the layout of a plain multi-head cache
+// (every head's full key and value).
+struct KvPlan {
+  std::string form;  // e.g. "GQA 8 kv heads", "MLA absorbed"
+  KvCacheLayout cached;
+  KvCacheLayout mha;
+};
+using KvPlanner = Result<KvPlan> (*)(ConfigReader& config);
+
 struct ArchitectureEntry {
   const char* name;  // as in config.json "architectures"
   ArchitectureBuilder build;
+  KvPlanner kv_plan;
 };
 
 const std::vector<ArchitectureEntry>& architectures();
@@ -23,6 +35,13 @@ std::string supported_architectures();  // comma-separated, for messages
 
 // Builds the model described by the source's config.json.
 Result<std::unique_ptr<Model>> build_model(std::shared_ptr<const WeightSource> source);
+
+// The KV plan of the architecture config.json names; `where` labels errors.
+Result<KvPlan> kv_plan(const nlohmann::json& config, const std::string& where);
+
+// Planners: decoders with grouped-query attention (arch_common.cpp), and MLA (deepseek.cpp).
+Result<KvPlan> gqa_kv_plan(ConfigReader& config);
+Result<KvPlan> mla_kv_plan(ConfigReader& config);
 
 // Builders, one per architecture file.
 Result<std::unique_ptr<Model>> build_llama(std::shared_ptr<const WeightSource> src);

@@ -130,7 +130,7 @@ int run_bench(BenchArgs& a) {
   std::vector<float> logits;
   for (int rep = 0; rep < a.reps; ++rep) {
     if (a.n_prompt > 0) {
-      KvCache cache(model.kv_layout());
+      KvCache cache(model.kv_layout(), a.model.kv);
       const int32_t seq = cache.add_sequence();
       Batch batch;
       for (int i = 0; i < a.n_prompt; ++i) batch.add(toks[static_cast<size_t>(i)], i, seq, i + 1 == a.n_prompt);
@@ -139,7 +139,7 @@ int run_bench(BenchArgs& a) {
       pp.push_back(a.n_prompt / since(t0));
     }
     if (a.n_gen > 0) {  // teacher-forced decode from an empty context, one token per step
-      KvCache cache(model.kv_layout());
+      KvCache cache(model.kv_layout(), a.model.kv);
       const int32_t seq = cache.add_sequence();
       Batch batch;
       const auto t0 = Clock::now();
@@ -193,6 +193,7 @@ const CommandRegistration kRegistration({
     [](CLI::App& app) {
       auto a = std::make_shared<BenchArgs>();
       add_model_options(app, a->model, /*required=*/true);
+      add_kv_option(app, a->model.kv);
       app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens (pp)")->capture_default_str()->check(CLI::NonNegativeNumber);
       app.add_option("-n,--n-gen", a->n_gen, "Generated tokens (tg)")->capture_default_str()->check(CLI::NonNegativeNumber);
       app.add_option("-r,--repetitions", a->reps, "Repetitions (median reported)")->capture_default_str()->check(CLI::PositiveNumber);

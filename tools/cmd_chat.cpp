@@ -62,7 +62,7 @@ int run_chat(ChatArgs& a) {
   sa.sa_handler = on_sigint;
   sigaction(SIGINT, &sa, nullptr);
 
-  Session session(*loaded->model);
+  Session session(*loaded->model, /*prefill_batch=*/512, a.model.kv);
   GenerateOptions opt;
   opt.max_tokens = a.n_predict;
   opt.stop_ids = turn_end_ids(*loaded->model, tok);
@@ -132,6 +132,7 @@ const CommandRegistration kRegistration({
     [](CLI::App& app) {
       auto a = std::make_shared<ChatArgs>();
       add_model_options(app, a->model, /*required=*/false);
+      add_kv_option(app, a->model.kv);
       app.add_option("--system", a->system, "System prompt placed before the conversation");
       app.add_option("-n,--n-predict", a->n_predict, "Maximum tokens per answer")
           ->capture_default_str()->check(CLI::PositiveNumber);

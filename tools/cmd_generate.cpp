@@ -32,7 +32,7 @@ int run_generate(GenerateArgs& a) {
   const std::vector<int32_t> prompt = tok.encode(a.prompt, !a.no_special);
   if (prompt.empty()) return fail("generate", "the prompt is empty after tokenization; give some text with --prompt");
 
-  Session session(*loaded->model);
+  Session session(*loaded->model, /*prefill_batch=*/512, a.model.kv);
   GenerateOptions opt;
   opt.max_tokens = a.n_predict;
   opt.ignore_eos = a.ignore_eos;
@@ -77,6 +77,7 @@ const CommandRegistration kRegistration({
       auto a = std::make_shared<GenerateArgs>();
       a->sampler.temperature = 0.7f;
       add_model_options(app, a->model, /*required=*/false);
+      add_kv_option(app, a->model.kv);
       app.add_option("-p,--prompt", a->prompt, "Prompt text (used as is; no chat template)")->required();
       app.add_option("-n,--n-predict", a->n_predict, "Maximum number of tokens to generate")
           ->capture_default_str()->check(CLI::NonNegativeNumber);

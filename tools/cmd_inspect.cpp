@@ -1,12 +1,14 @@
 // `hearth inspect FILE [--verify] [--json]`: a .hearth file's header, metadata, per-tensor
 // format, bits per weight and stored quantization error, and its size; --verify recomputes
-// every tensor's checksum (non-zero exit on a mismatch).
+// every tensor's checksum (non-zero exit on a mismatch). `--kv N[,N...]` reports the KV cache
+// memory instead (tools/inspect_kv.cpp); PATH may then also be a config.json or a folder.
 #include <cstdio>
 #include <memory>
 
 #include "src/convert/progress.h"
 #include "src/io/hearth_file.h"
 #include "tools/command.h"
+#include "tools/inspect_kv.h"
 
 namespace hearth::tools {
 namespace {
@@ -15,9 +17,12 @@ struct InspectArgs {
   std::string path;
   bool verify = false;
   bool tensors = true;
+  std::vector<int64_t> kv_positions;
+  bool json = false;
 };
 
 int run_inspect(const InspectArgs& a) {
+  if (!a.kv_positions.empty()) return run_inspect_kv(a.path, a.kv_positions, a.json);
   auto file = HearthFile::open(a.path);
   if (!file) return fail("inspect", file.message());
   const HearthFile& f = **file;
@@ -80,7 +85,11 @@ const CommandRegistration kRegistration({
     "Show a .hearth file's metadata, tensors, formats and stored quantization error",
     [](CLI::App& app) {
       auto a = std::make_shared<InspectArgs>();
-      app.add_option("file", a->path, "The .hearth file")->required();
+      app.add_option("file", a->path, "The .hearth file (with --kv: also a config.json or a model folder)")->required();
+      app.add_option("--kv", a->kv_positions, "Report the KV cache bytes of one sequence of N positions (comma-"
+                     "separated list), per cache precision, against a plain multi-head cache")
+          ->delimiter(',')->check(CLI::PositiveNumber);
+      app.add_flag("--json", a->json, "With --kv: print the report as JSON");
       app.add_flag("--verify", a->verify, "Recompute every tensor's checksum");
       app.add_flag("!--no-tensors", a->tensors, "Omit the per-tensor table");
       return [a] { return run_inspect(*a); };

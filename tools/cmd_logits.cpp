@@ -62,7 +62,7 @@ int run_logits(LogitsArgs& a) {
   const bool all = a.positions == "all";
 
   Model& model = *loaded->model;
-  KvCache cache(model.kv_layout());
+  KvCache cache(model.kv_layout(), a.model.kv);
   const int32_t seq = cache.add_sequence();
   std::vector<std::vector<float>> rows;
   std::vector<float> logits;
@@ -99,6 +99,7 @@ const CommandRegistration kRegistration({
     [](CLI::App& app) {
       auto a = std::make_shared<LogitsArgs>();
       add_model_options(app, a->model, /*required=*/false);
+      add_kv_option(app, a->model.kv);
       auto* ids = app.add_option("--ids", a->ids_text, "Token ids, comma-separated (e.g. 1,2,3)");
       auto* prompt = app.add_option("--prompt", a->prompt, "Text to tokenize instead of --ids");
       ids->excludes(prompt);

@@ -1,5 +1,6 @@
 // `hearth verify --model OUT.hearth --reference HF_DIR --text FILE [--ctx 256] [--max-tokens N]
-// [--json] [--max-kl X]`: runs both models over the text and reports src/verify/'s metrics.
+// [--json] [--max-kl X] [--kv f32|bf16|q8]`: runs both models over the text and reports
+// src/verify/'s metrics. `--model M --reference M --kv q8` measures what the KV cache costs.
 // Text is tokenized with the reference's tokenizer, without special tokens.
 #include <cstdio>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "src/ops/ops.h"
 #include "src/verify/verify.h"
 #include "tools/command.h"
+#include "tools/common_options.h"
 
 namespace hearth::tools {
 namespace {
@@ -21,6 +23,7 @@ struct VerifyArgs {
   bool json = false;
   double max_kl = -1;
   int threads = 0;
+  KvPrecision kv = KvPrecision::kF32, kv_reference = KvPrecision::kF32;
 };
 
 int run_verify(const VerifyArgs& a) {
@@ -37,6 +40,8 @@ int run_verify(const VerifyArgs& a) {
   convert::Progress bar("verify", "tok");
   verify::VerifyOptions opt;
   opt.ctx = a.ctx;
+  opt.kv_model = a.kv;
+  opt.kv_reference = a.kv_reference;
   auto report = verify::compare_models(*ref->model, *model->model, ids, opt,
                                        [&bar](int64_t d, int64_t n) { bar.update(double(d), double(n)); });
   bar.finish();
@@ -70,6 +75,8 @@ const CommandRegistration kRegistration({
           ->capture_default_str()->check(CLI::NonNegativeNumber);
       app.add_flag("--json", a->json, "Print the report as JSON");
       app.add_option("--max-kl", a->max_kl, "Exit non-zero when the mean KL exceeds this")->check(CLI::NonNegativeNumber);
+      add_kv_option(app, a->kv, "--kv", "The model's KV cache");
+      add_kv_option(app, a->kv_reference, "--kv-reference", "The reference's KV cache");
       app.add_option("-t,--threads", a->threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
       return [a] { return run_verify(*a); };
     }});

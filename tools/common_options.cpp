@@ -15,6 +15,15 @@ void add_model_options(CLI::App& app, ModelOptions& opt, bool required) {
   app.add_option("-t,--threads", opt.threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
 }
 
+void add_kv_option(CLI::App& app, KvPrecision& kv, const std::string& name, const std::string& whose) {
+  app.add_option_function<std::string>(
+         name, [&kv](const std::string& s) { kv = parse_kv_precision(s).value_or(KvPrecision::kF32); },
+         whose + " precision: f32 (exact), bf16 (half the memory) or q8 (int8 with a float16 scale per 32 "
+         "values, about 0.27x of f32)")
+      ->check(CLI::IsMember({"f32", "bf16", "q8"}))
+      ->default_str("f32");
+}
+
 void add_sampling_options(CLI::App& app, SamplerParams& p, bool* seed_given) {
   app.add_option("--temp", p.temperature, "Sampling temperature; 0 = greedy (deterministic)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);

@@ -191,11 +191,12 @@ Result<ConvertReport> convert_checkpoint(const ConvertOptions& opt) {
   qopt.search = policy->search;
   Progress bar("convert", "MB", 1e6, opt.progress);
   uint64_t done_bytes = 0;
+  const bool tied_embeddings = !src.has_tensor("lm_head.weight");
   for (size_t i = 0; i < names.size(); ++i) {
     const TensorView t = src.tensor(names[i]).value();
     TensorReport tr;
     tr.name = t.name;
-    tr.cls = classify_tensor(t.name);
+    tr.cls = classify_tensor(t.name, tied_embeddings);
     tr.source = t.format;
     tr.shape = (*writer)->entries()[i].shape;
     const int64_t cols = tr.shape.back(), rows = t.numel() / std::max<int64_t>(cols, 1);

@@ -25,8 +25,8 @@ std::optional<TensorClass> class_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-TensorClass classify_tensor(std::string_view n) {
-  if (contains(n, "embed_tokens")) return TensorClass::kEmbed;
+TensorClass classify_tensor(std::string_view n, bool embedding_is_lm_head) {
+  if (contains(n, "embed_tokens")) return embedding_is_lm_head ? TensorClass::kLmHead : TensorClass::kEmbed;
   if (n == "lm_head.weight" || ends_with(n, ".lm_head.weight")) return TensorClass::kLmHead;
   if (contains(n, "norm")) return TensorClass::kNorm;  // *_layernorm, q_norm, k_norm, model.norm
   if (contains(n, "shared_expert_gate") || contains(n, "e_score_correction_bias") ||
@@ -45,8 +45,11 @@ Result<QuantPolicy> make_policy(const std::string& preset, const std::string& po
   p.preset = preset;
   const Format q8 = Format::kQ8G32, q4 = Format::kQ4G32NL;
   if (preset == "q8") {
+    // The embedding stays in its source precision: a lookup reads one row per token, so it
+    // costs no bandwidth, and 8-bit rounding of it was a quarter of q8's KL
+    // (benchmarks/results/quality.md). Tied embeddings are the LM head and take q8.
     for (TensorClass c : {TensorClass::kExperts, TensorClass::kSharedExperts, TensorClass::kMlp,
-                          TensorClass::kAttn, TensorClass::kEmbed, TensorClass::kLmHead, TensorClass::kOther})
+                          TensorClass::kAttn, TensorClass::kLmHead, TensorClass::kOther})
       set(p, c, q8);
   } else if (preset == "q4") {
     // Measured on the tiny Qwen3-MoE (benchmarks/results/quality.md): the non-uniform 4-bit

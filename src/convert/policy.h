@@ -33,8 +33,10 @@ inline constexpr int kClassCount = static_cast<int>(TensorClass::kCount);
 
 std::string_view class_name(TensorClass c);
 std::optional<TensorClass> class_from_name(std::string_view name);
-// The class of a tensor from its Hugging Face name.
-TensorClass classify_tensor(std::string_view hf_name);
+// The class of a tensor from its Hugging Face name. With tied embeddings (no lm_head.weight in
+// the checkpoint) the embedding matrix is also the LM head, a matmul every token, so it takes
+// the LM head's class and format.
+TensorClass classify_tensor(std::string_view hf_name, bool embedding_is_lm_head = false);
 
 struct QuantPolicy {
   std::string preset;  // "q8", "q4", or "" (explicit policy only)

@@ -12,8 +12,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-Session::Session(Model& model, int64_t prefill_batch)
-    : model_(model), prefill_batch_(prefill_batch), cache_(model.kv_layout()), seq_(cache_.add_sequence()) {}
+Session::Session(Model& model, int64_t prefill_batch, KvPrecision kv)
+    : model_(model), prefill_batch_(prefill_batch), cache_(model.kv_layout(), kv), seq_(cache_.add_sequence()) {}
 
 void Session::reset() {
   cache_.truncate(seq_, 0);

@@ -46,8 +46,8 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
       rope_.apply(head, pos);
     }
     const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-    std::copy(kr, kr + kv_w, ctx.cache.k_write(ctx.layer, seq, pos));
-    std::copy(vr, vr + kv_w, ctx.cache.v_write(ctx.layer, seq, pos));
+    ctx.cache.write_k(ctx.layer, seq, pos, kr);
+    ctx.cache.write_v(ctx.layer, seq, pos, vr);
   }
 
   // Each row attends to positions [0, pos] of its own sequence.
@@ -57,6 +57,7 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
 #pragma omp parallel
   {
     std::vector<float> scores(static_cast<size_t>(probs.max_ctx()));
+    std::vector<float> k_buf(static_cast<size_t>(c.head_dim)), v_buf(static_cast<size_t>(c.head_dim));
 #pragma omp for collapse(2) schedule(dynamic, 1)
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t h = 0; h < c.n_head; ++h) {
@@ -67,8 +68,9 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
         const int64_t kv_off = (h / group) * c.head_dim;
         attend_one_head(
             q.data() + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
-            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, start + p) + kv_off; },
-            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, start + p) + kv_off; }, scores.data(),
+            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, start + p, kv_off, c.head_dim, k_buf.data()); },
+            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, start + p, kv_off, c.head_dim, v_buf.data()); },
+            scores.data(),
             attn.data() + r * q_width + h * c.head_dim);
         probs.store(r, h, start, scores.data(), end - start);
       }

@@ -89,7 +89,7 @@ void AttentionMla::project(const LayerContext& ctx, const float* x, std::vector<
     for (int64_t r = 0; r < n; ++r) {
       const float* row = kv_a.data() + r * kv_a_w;
       const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-      std::copy(row, row + kv_a_w, ctx.cache.k_write(ctx.layer, seq, ctx.batch.positions[static_cast<size_t>(r)]));
+      ctx.cache.write_k(ctx.layer, seq, ctx.batch.positions[static_cast<size_t>(r)], row);
     }
     return;
   }
@@ -99,18 +99,20 @@ void AttentionMla::project(const LayerContext& ctx, const float* x, std::vector<
   for (int64_t r = 0; r < n; ++r)
     std::copy(kv_a.begin() + r * kv_a_w, kv_a.begin() + r * kv_a_w + rank, c_kv.begin() + r * rank);
   ops::matmul(w_.wkv_b, c_kv.data(), n, kv.data());  // [n][n_head*(nope+v)]
+  std::vector<float> k_row(static_cast<size_t>(d.n_head * qk));  // [n_head][qk_head_dim]
+  std::vector<float> v_row(static_cast<size_t>(d.n_head * dv));  // [n_head][v_head_dim]
   for (int64_t r = 0; r < n; ++r) {
     const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
     const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
-    float* k_row = ctx.cache.k_write(ctx.layer, seq, pos);  // [n_head][qk_head_dim]
-    float* v_row = ctx.cache.v_write(ctx.layer, seq, pos);  // [n_head][v_head_dim]
     const float* k_pe = kv_a.data() + r * kv_a_w + rank;
     for (int64_t h = 0; h < d.n_head; ++h) {
       const float* src = kv.data() + r * kv_w + h * (nope + dv);
-      std::copy(src, src + nope, k_row + h * qk);
-      std::copy(k_pe, k_pe + d.qk_rope_head_dim, k_row + h * qk + nope);
-      std::copy(src + nope, src + nope + dv, v_row + h * dv);
+      std::copy(src, src + nope, k_row.begin() + h * qk);
+      std::copy(k_pe, k_pe + d.qk_rope_head_dim, k_row.begin() + h * qk + nope);
+      std::copy(src + nope, src + nope + dv, v_row.begin() + h * dv);
     }
+    ctx.cache.write_k(ctx.layer, seq, pos, k_row.data());
+    ctx.cache.write_v(ctx.layer, seq, pos, v_row.data());
   }
 }
 
@@ -122,6 +124,7 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
 #pragma omp parallel
   {
     std::vector<float> scores(static_cast<size_t>(max_ctx));
+    std::vector<float> k_buf(static_cast<size_t>(qk)), v_buf(static_cast<size_t>(dv));
 #pragma omp for collapse(2) schedule(dynamic, 1)
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t h = 0; h < d.n_head; ++h) {
@@ -130,8 +133,9 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
         const int64_t first = ctx.cache.begin(seq);
         attend_one_head(
             q + (r * d.n_head + h) * qk, qk, dv, end - first, config_.scale,
-            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, first + p) + h * qk; },
-            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, first + p) + h * dv; }, scores.data(),
+            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, first + p, h * qk, qk, k_buf.data()); },
+            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, first + p, h * dv, dv, v_buf.data()); },
+            scores.data(),
             attn + (r * d.n_head + h) * dv);
         probs.store(r, h, first, scores.data(), end - first);
       }
@@ -172,6 +176,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
     // Scores against [c_kv | k_pe] of every cached position, softmax, latent-weighted sum;
     // a block of heads shares each read of a cache row.
     std::vector<float> scores(static_cast<size_t>(kHeadBlock * max_ctx));
+    std::vector<float> row_buf(static_cast<size_t>(kw));
 #pragma omp for collapse(2) schedule(dynamic, 1)
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t b = 0; b < n_block; ++b) {
@@ -181,7 +186,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
         const int64_t h0 = b * kHeadBlock, nh = std::min(kHeadBlock, d.n_head - h0);
         const float* qa = q_abs.data() + (r * d.n_head + h0) * kw;
         for (int64_t p = 0; p < len; ++p) {
-          const float* row = ctx.cache.k(ctx.layer, seq, first + p);
+          const float* row = ctx.cache.k(ctx.layer, seq, first + p, 0, kw, row_buf.data());
           for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * len + p)] = dot(qa + h * kw, row, kw) * config_.scale;
         }
         for (int64_t h = 0; h < nh; ++h) {
@@ -196,7 +201,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
         float* ol = o_lat.data() + (r * d.n_head + h0) * rank;
         std::fill(ol, ol + nh * rank, 0.0f);
         for (int64_t p = 0; p < len; ++p) {
-          const float* c_kv = ctx.cache.k(ctx.layer, seq, first + p);
+          const float* c_kv = ctx.cache.k(ctx.layer, seq, first + p, 0, rank, row_buf.data());
           for (int64_t h = 0; h < nh; ++h) {
             const float a = scores[static_cast<size_t>(h * len + p)];
             float* o = ol + h * rank;

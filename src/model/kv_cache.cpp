@@ -4,9 +4,14 @@
 
 namespace hearth {
 
-KvCache::KvCache(KvCacheLayout layout, int64_t page_positions)
-    : layout_(std::move(layout)), page_positions_(page_positions) {
+KvCache::KvCache(KvCacheLayout layout, KvPrecision precision, int64_t page_positions)
+    : layout_(std::move(layout)), precision_(precision), page_positions_(page_positions) {
   HEARTH_CHECK(layout_.k_width.size() == layout_.v_width.size());
+  HEARTH_CHECK(page_positions_ > 0);
+  for (size_t l = 0; l < layout_.k_width.size(); ++l) {
+    k_bytes_.push_back(kv_row_bytes(layout_.k_width[l], precision_));
+    v_bytes_.push_back(kv_row_bytes(layout_.v_width[l], precision_));
+  }
 }
 
 int32_t KvCache::add_sequence() {
@@ -37,35 +42,68 @@ int64_t KvCache::length(int32_t seq) const {
   return it->second.length;
 }
 
-float* KvCache::row(int layer, int32_t seq, int64_t pos, bool write) {
+uint8_t* KvCache::row(int layer, int32_t seq, int64_t pos, bool write) {
   auto it = seqs_.find(seq);
   HEARTH_CHECK(it != seqs_.end(), "unknown sequence {}", seq);
   HEARTH_CHECK(pos >= 0 && layer >= 0 && layer < static_cast<int>(layout_.k_width.size()));
   Sequence& s = it->second;
-  LayerPages& lp = s.layers[static_cast<size_t>(layer)];
+  const auto l = static_cast<size_t>(layer);
+  LayerPages& lp = s.layers[l];
   const auto page = static_cast<size_t>(pos / page_positions_);
-  const int64_t width = layout_.k_width[static_cast<size_t>(layer)] + layout_.v_width[static_cast<size_t>(layer)];
+  const int64_t row_bytes = k_bytes_[l] + v_bytes_[l];
   if (write) {
     if (lp.pages.size() <= page) lp.pages.resize(page + 1);
-    if (!lp.pages[page]) lp.pages[page].reset(new float[static_cast<size_t>(page_positions_ * width)]());
+    if (!lp.pages[page]) lp.pages[page].reset(new uint8_t[static_cast<size_t>(page_positions_ * row_bytes)]());
     if (s.length == 0) s.begin = pos;
     HEARTH_CHECK(pos >= s.begin, "KV write at {} before the sequence start {}", pos, s.begin);
     if (pos + 1 > s.length) s.length = pos + 1;
   } else {
     HEARTH_CHECK(pos >= s.begin && pos < s.length && page < lp.pages.size() && lp.pages[page], "KV read outside [{}, {})", s.begin, s.length);
   }
-  return lp.pages[page].get() + (pos % page_positions_) * width;
+  return lp.pages[page].get() + (pos % page_positions_) * row_bytes;
 }
 
-float* KvCache::k_write(int layer, int32_t seq, int64_t pos) { return row(layer, seq, pos, true); }
-float* KvCache::v_write(int layer, int32_t seq, int64_t pos) {
-  return row(layer, seq, pos, true) + layout_.k_width[static_cast<size_t>(layer)];
-}
-const float* KvCache::k(int layer, int32_t seq, int64_t pos) const {
+const uint8_t* KvCache::read_row(int layer, int32_t seq, int64_t pos) const {
   return const_cast<KvCache*>(this)->row(layer, seq, pos, false);
 }
-const float* KvCache::v(int layer, int32_t seq, int64_t pos) const {
-  return const_cast<KvCache*>(this)->row(layer, seq, pos, false) + layout_.k_width[static_cast<size_t>(layer)];
+
+void KvCache::write_k(int layer, int32_t seq, int64_t pos, const float* src) {
+  const auto l = static_cast<size_t>(layer);
+  kv_encode_row(src, layout_.k_width[l], precision_, row(layer, seq, pos, true));
+}
+
+void KvCache::write_v(int layer, int32_t seq, int64_t pos, const float* src) {
+  const auto l = static_cast<size_t>(layer);
+  kv_encode_row(src, layout_.v_width[l], precision_, row(layer, seq, pos, true) + k_bytes_[l]);
+}
+
+const float* KvCache::k(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const {
+  const auto l = static_cast<size_t>(layer);
+  HEARTH_CHECK(offset >= 0 && count >= 0 && offset + count <= layout_.k_width[l]);
+  const uint8_t* r = read_row(layer, seq, pos);
+  if (precision_ == KvPrecision::kF32) return reinterpret_cast<const float*>(r) + offset;
+  kv_decode_range(r, layout_.k_width[l], precision_, offset, count, scratch);
+  return scratch;
+}
+
+const float* KvCache::v(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const {
+  const auto l = static_cast<size_t>(layer);
+  HEARTH_CHECK(offset >= 0 && count >= 0 && offset + count <= layout_.v_width[l]);
+  const uint8_t* r = read_row(layer, seq, pos) + k_bytes_[l];
+  if (precision_ == KvPrecision::kF32) return reinterpret_cast<const float*>(r) + offset;
+  kv_decode_range(r, layout_.v_width[l], precision_, offset, count, scratch);
+  return scratch;
+}
+
+int64_t KvCache::bytes_per_token() const {
+  int64_t total = 0;
+  for (size_t l = 0; l < k_bytes_.size(); ++l) total += k_bytes_[l] + v_bytes_[l];
+  return total;
+}
+
+int64_t KvCache::bytes_for_positions(int64_t n) const {
+  const int64_t pages = (n + page_positions_ - 1) / page_positions_;
+  return pages * page_positions_ * bytes_per_token();
 }
 
 size_t KvCache::bytes_allocated() const {
@@ -73,7 +111,7 @@ size_t KvCache::bytes_allocated() const {
   for (const auto& [id, s] : seqs_)
     for (size_t l = 0; l < s.layers.size(); ++l)
       for (const auto& p : s.layers[l].pages)
-        if (p) total += static_cast<size_t>(page_positions_ * (layout_.k_width[l] + layout_.v_width[l])) * sizeof(float);
+        if (p) total += static_cast<size_t>(page_positions_ * (k_bytes_[l] + v_bytes_[l]));
   return total;
 }
 

@@ -1,13 +1,17 @@
 // Per-sequence, per-layer key/value storage in fixed-size pages, so sequences grow and finish
 // independently without reallocating. Each layer declares its row widths: GQA stores
 // n_head_kv*head_dim keys and values; absorbed MLA stores the latent + rope key as "k" and
-// nothing as "v". Values are float32 here.
+// nothing as "v". Rows are stored at the cache's KvPrecision (f32, bf16 or q8): written from
+// float32, read back as float32 (a direct pointer for f32, decoded into the caller's scratch
+// otherwise).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <vector>
+
+#include "src/model/kv_precision.h"
 
 namespace hearth {
 
@@ -18,7 +22,7 @@ struct KvCacheLayout {
 
 class KvCache {
  public:
-  explicit KvCache(KvCacheLayout layout, int64_t page_positions = 256);
+  explicit KvCache(KvCacheLayout layout, KvPrecision precision = KvPrecision::kF32, int64_t page_positions = 256);
 
   int32_t add_sequence();
   void remove_sequence(int32_t seq);
@@ -30,28 +34,40 @@ class KvCache {
   // document evaluated at its true positions), and attention starts there.
   int64_t begin(int32_t seq) const;
 
-  // Row pointers; writing allocates pages on demand and extends length().
-  float* k_write(int layer, int32_t seq, int64_t pos);
-  float* v_write(int layer, int32_t seq, int64_t pos);
-  const float* k(int layer, int32_t seq, int64_t pos) const;
-  const float* v(int layer, int32_t seq, int64_t pos) const;
+  // Store a whole key (k_width values) or value (v_width values) row; allocates pages on
+  // demand and extends length().
+  void write_k(int layer, int32_t seq, int64_t pos, const float* row);
+  void write_v(int layer, int32_t seq, int64_t pos, const float* row);
+  // Values [offset, offset + count) of a stored row as float32: points into the cache for f32,
+  // else decoded into scratch (count floats). Safe to call from several threads at once.
+  const float* k(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const;
+  const float* v(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const;
 
   const KvCacheLayout& layout() const { return layout_; }
+  KvPrecision precision() const { return precision_; }
+  int64_t page_positions() const { return page_positions_; }
+  // Bytes one position occupies over all layers, and what the allocator takes for one
+  // sequence of n positions (whole pages).
+  int64_t bytes_per_token() const;
+  int64_t bytes_for_positions(int64_t n) const;
   size_t bytes_allocated() const;
 
  private:
   struct LayerPages {
-    std::vector<std::unique_ptr<float[]>> pages;  // each [page_positions][k_width + v_width]
+    std::vector<std::unique_ptr<uint8_t[]>> pages;  // each [page_positions][k bytes + v bytes]
   };
   struct Sequence {
     std::vector<LayerPages> layers;
     int64_t length = 0;
     int64_t begin = 0;
   };
-  float* row(int layer, int32_t seq, int64_t pos, bool write);
+  uint8_t* row(int layer, int32_t seq, int64_t pos, bool write);
+  const uint8_t* read_row(int layer, int32_t seq, int64_t pos) const;
 
   KvCacheLayout layout_;
+  KvPrecision precision_;
   int64_t page_positions_;
+  std::vector<int64_t> k_bytes_, v_bytes_;  // [n_layer], from kv_row_bytes
   std::map<int32_t, Sequence> seqs_;
   int32_t next_seq_ = 0;
 };

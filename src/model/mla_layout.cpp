@@ -62,10 +62,4 @@ KvCacheLayout mla_kv_layout(const MlaDims& d, int64_t n_layer, MlaForm form) {
   return layout;
 }
 
-int64_t kv_bytes_per_token(const KvCacheLayout& layout, int64_t bytes_per_value) {
-  int64_t values = 0;
-  for (size_t l = 0; l < layout.k_width.size(); ++l) values += layout.k_width[l] + layout.v_width[l];
-  return values * bytes_per_value;
-}
-
 }  // namespace hearth

@@ -52,8 +52,4 @@ void mla_kv_widths(const MlaDims& d, MlaForm form, int64_t* k_width, int64_t* v_
 // The whole model's layout: n_layer MLA layers.
 KvCacheLayout mla_kv_layout(const MlaDims& d, int64_t n_layer, MlaForm form);
 
-// Bytes one token occupies in a cache of this layout, all layers, at bytes_per_value
-// (4 for the float32 rows KvCache stores today; 2 for bf16).
-int64_t kv_bytes_per_token(const KvCacheLayout& layout, int64_t bytes_per_value = 4);
-
 }  // namespace hearth

@@ -60,8 +60,9 @@ void log_softmax(const float* x, int64_t n, std::vector<double>& out) {
   for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = double(x[i]) - lse;
 }
 
-Status run_window(Model& m, const std::vector<int32_t>& ids, Probe* probe, std::vector<float>& logits) {
-  KvCache cache(m.kv_layout());
+Status run_window(Model& m, KvPrecision kv, const std::vector<int32_t>& ids, Probe* probe,
+                  std::vector<float>& logits) {
+  KvCache cache(m.kv_layout(), kv);
   const int32_t seq = cache.add_sequence();
   Batch batch;
   for (size_t i = 0; i < ids.size(); ++i) batch.add(ids[i], static_cast<int32_t>(i), seq, true);
@@ -87,6 +88,8 @@ Result<VerifyReport> compare_models(Model& reference, Model& model, const std::v
     return Status::errorf("the models disagree on the vocabulary: {} vs {} tokens", n_vocab, model.info().n_vocab);
   VerifyReport r;
   r.ctx = opt.ctx;
+  r.kv_reference = opt.kv_reference;
+  r.kv_model = opt.kv_model;
   r.tokens = static_cast<int64_t>(tokens.size());
   std::vector<double> kls;
   double nll_ref = 0, nll_model = 0, dp = 0;
@@ -99,9 +102,9 @@ Result<VerifyReport> compare_models(Model& reference, Model& model, const std::v
     const int64_t end = std::min(n, begin + opt.ctx);
     const std::vector<int32_t> ids(tokens.begin() + begin, tokens.begin() + end);
     probe.recording = true;
-    HEARTH_TRY(run_window(reference, ids, &probe, logits_ref).with_context("reference"));
+    HEARTH_TRY(run_window(reference, opt.kv_reference, ids, &probe, logits_ref).with_context("reference"));
     probe.recording = false;
-    HEARTH_TRY(run_window(model, ids, &probe, logits_model).with_context("model"));
+    HEARTH_TRY(run_window(model, opt.kv_model, ids, &probe, logits_model).with_context("model"));
     for (size_t i = 0; i + 1 < ids.size(); ++i) {
       log_softmax(logits_ref.data() + i * n_vocab, n_vocab, lp_ref);
       log_softmax(logits_model.data() + i * n_vocab, n_vocab, lp_model);
@@ -144,6 +147,7 @@ nlohmann::json to_json(const VerifyReport& r) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : r.layers) layers.push_back({{"layer", l.layer}, {"hidden_cos_mean", l.cos_mean}, {"hidden_cos_min", l.cos_min}});
   return {{"tokens", r.tokens}, {"scored", r.scored}, {"windows", r.windows}, {"ctx", r.ctx},
+          {"kv_reference", kv_precision_name(r.kv_reference)}, {"kv_model", kv_precision_name(r.kv_model)},
           {"scoring", "every predicted position of each window, each window from position 0"},
           {"ppl_reference", r.ppl_reference}, {"ppl_model", r.ppl_model}, {"kl_mean", r.kl_mean},
           {"kl_median", r.kl_median}, {"kl_p99", r.kl_p99}, {"kl_max", r.kl_max},
@@ -153,11 +157,13 @@ nlohmann::json to_json(const VerifyReport& r) {
 
 std::string to_text(const VerifyReport& r) {
   std::string s = fmt::format(
-      "tokens {} in {} windows of {} (every predicted position scored: {} predictions)\n"
+      "tokens {} in {} windows of {} (every predicted position scored: {} predictions); KV cache "
+      "reference {}, model {}\n"
       "perplexity   reference {:.4f}   model {:.4f}   ({:+.3f}%)\n"
       "KL(ref||model) mean {:.6f}  median {:.6f}  p99 {:.6f}  max {:.6f}\n"
       "top-1 agreement {:.3f}%   mean |dp| of the correct token {:.5f}\n",
-      r.tokens, r.windows, r.ctx, r.scored, r.ppl_reference, r.ppl_model,
+      r.tokens, r.windows, r.ctx, r.scored, kv_precision_name(r.kv_reference), kv_precision_name(r.kv_model),
+      r.ppl_reference, r.ppl_model,
       100.0 * (r.ppl_model / r.ppl_reference - 1.0), r.kl_mean, r.kl_median, r.kl_p99, r.kl_max,
       100.0 * r.top1_agreement, r.mean_abs_dp_correct);
   s += "hidden-state cosine per layer (mean / min):";

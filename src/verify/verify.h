@@ -21,6 +21,8 @@ namespace hearth::verify {
 
 struct VerifyOptions {
   int64_t ctx = 256;
+  KvPrecision kv_reference = KvPrecision::kF32;  // KV cache precision of each side; the model
+  KvPrecision kv_model = KvPrecision::kF32;      // against itself at --kv q8 measures the cache alone
 };
 
 struct LayerAgreement {
@@ -33,6 +35,7 @@ struct VerifyReport {
   int64_t scored = 0;   // predictions scored
   int64_t windows = 0;
   int64_t ctx = 0;
+  KvPrecision kv_reference = KvPrecision::kF32, kv_model = KvPrecision::kF32;
   double ppl_reference = 0, ppl_model = 0;
   double kl_mean = 0, kl_median = 0, kl_p99 = 0, kl_max = 0;
   double top1_agreement = 0;     // fraction of positions whose argmax tokens agree

@@ -31,12 +31,17 @@ TEST(ConvertPolicy, ClassifiesHuggingFaceNames) {
       {"model.layers.0.mlp.gate_proj.weight", TensorClass::kMlp},
   };
   for (const auto& [name, cls] : cases) EXPECT_EQ(classify_tensor(name), cls) << name;
+  // Tied embeddings: the one matrix is also the LM head.
+  EXPECT_EQ(classify_tensor("model.embed_tokens.weight", /*embedding_is_lm_head=*/true), TensorClass::kLmHead);
+  EXPECT_EQ(classify_tensor("model.layers.0.self_attn.q_proj.weight", true), TensorClass::kAttn);
 }
 
 TEST(ConvertPolicy, PresetsAndOverrides) {
   auto q8 = make_policy("q8", "");
   ASSERT_TRUE(q8);
   EXPECT_EQ(q8->format[int(TensorClass::kExperts)], Format::kQ8G32);
+  EXPECT_EQ(q8->format[int(TensorClass::kLmHead)], Format::kQ8G32);
+  EXPECT_EQ(q8->format[int(TensorClass::kEmbed)], std::nullopt);  // a lookup: kept
   EXPECT_EQ(q8->format[int(TensorClass::kRouter)], std::nullopt);
   EXPECT_EQ(q8->format[int(TensorClass::kNorm)], std::nullopt);
   auto q4 = make_policy("q4", "attn=q8g32,embed=keep, ");

@@ -29,8 +29,8 @@ int32_t argmax(const float* v, int64_t n) { return static_cast<int32_t>(std::max
 // Runs one prompt: prefill (whole, or one token per forward call), then greedy decode through
 // the cache. Returns the prompt's last logits and the greedy ids.
 void run_case(Model& model, const GoldenCase& c, bool token_by_token, std::vector<float>* last,
-              std::vector<int32_t>* greedy) {
-  KvCache cache(model.kv_layout());
+              std::vector<int32_t>* greedy, KvPrecision kv = KvPrecision::kF32) {
+  KvCache cache(model.kv_layout(), kv);
   const int32_t seq = cache.add_sequence();
   const int64_t n_vocab = model.info().n_vocab;
   std::vector<float> logits;
@@ -85,6 +85,28 @@ void check_golden(const char* mla_form) {
 TEST(DeepseekV3Golden, AbsorbedMla) { check_golden("absorbed"); }
 
 TEST(DeepseekV3Golden, PlainMla) { check_golden("plain"); }
+
+// A bf16 or q8 KV cache (the latent and rope key rounded on write): the last logits stay close
+// to the float64 reference and the first 16 greedy tokens are still the reference's.
+TEST(DeepseekV3Golden, ReducedPrecisionKvCache) {
+  auto loaded = models::load_model(kModelDir, /*with_tokenizer=*/false);
+  ASSERT_TRUE(loaded.is_ok()) << loaded.message();
+  for (KvPrecision kv : {KvPrecision::kBf16, KvPrecision::kQ8}) {
+    double worst = 0;
+    for (const GoldenCase& c : read_golden()) {
+      SCOPED_TRACE(c.prompt + " kv " + std::string(kv_precision_name(kv)));
+      std::vector<float> last;
+      std::vector<int32_t> greedy;
+      run_case(*loaded->model, c, /*token_by_token=*/false, &last, &greedy, kv);
+      for (size_t i = 0; i < last.size(); ++i) worst = std::max(worst, std::fabs(last[i] - c.last_logits[i]));
+      EXPECT_EQ(std::vector<int32_t>(greedy.begin(), greedy.begin() + 16),
+                std::vector<int32_t>(c.greedy_ids.begin(), c.greedy_ids.begin() + 16));
+    }
+    std::printf("[ golden ] tiny-deepseek-v3 kv %s: max |logit - reference| %.3g\n",
+                std::string(kv_precision_name(kv)).c_str(), worst);
+    EXPECT_LE(worst, kv == KvPrecision::kBf16 ? 0.05 : 0.5);  // measured 0.0094 and 0.23
+  }
+}
 
 TEST(DeepseekV3Golden, TokenizerGivesReferenceIds) {
   auto loaded = models::load_model(kModelDir, /*with_tokenizer=*/true);

@@ -1,13 +1,16 @@
 // KV cache size of DeepSeek-V3/R1 as published (tests/data/configs/deepseek-v3-671b.json: 61
 // layers, 128 heads, kv_lora_rank 512, qk_nope 128, qk_rope 64, v_head 128), computed by the
-// layout function the model itself uses (mla_kv_layout): absorbed MLA caches 512 + 64 values
+// layout function the model itself uses (mla_kv_layout) and KvCache's own sizes: absorbed MLA caches 512 + 64 values
 // per token and layer; a plain MHA cache 128 x (192 + 128). The figures are in docs/DEEPSEEK.md.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "models/registry.h"
+#include "src/model/kv_cache.h"
 #include "src/model/mla_layout.h"
 
 namespace hearth {
@@ -36,16 +39,37 @@ TEST(MlaKvLayout, DeepseekV3PublishedFigures) {
   EXPECT_EQ(plain.k_width[0], 128 * 192);
   EXPECT_EQ(plain.v_width[0], 128 * 128);
 
-  // Bytes per token, all 61 layers, float32 rows (what KvCache stores) and bf16.
-  EXPECT_EQ(kv_bytes_per_token(absorbed), 140544);     // 61 * 576 * 4
-  EXPECT_EQ(kv_bytes_per_token(absorbed, 2), 70272);
-  EXPECT_EQ(kv_bytes_per_token(plain), 9994240);       // 61 * 40960 * 4
-  EXPECT_EQ(kv_bytes_per_token(plain, 2), 4997120);
-  // 32K and 128K tokens of context.
-  EXPECT_EQ(kv_bytes_per_token(absorbed) * 32768, 4605345792);        // 4.29 GiB
-  EXPECT_EQ(kv_bytes_per_token(absorbed) * 131072, 18421383168);      // 17.2 GiB
-  EXPECT_EQ(kv_bytes_per_token(plain) * 32768, 327491256320);         // 305 GiB
-  EXPECT_EQ(kv_bytes_per_token(plain) * 131072, 1309965025280);       // 1220 GiB
+  // Bytes per position, all 61 layers, as KvCache allocates them: f32, bf16, and q8 (one byte
+  // per value plus a 2-byte scale per 32 values: 576 -> 576 + 18 * 2).
+  const std::pair<KvPrecision, std::array<int64_t, 2>> per_token[] = {
+      {KvPrecision::kF32, {61 * 576 * 4, 61 * 40960 * 4}},
+      {KvPrecision::kBf16, {61 * 576 * 2, 61 * 40960 * 2}},
+      {KvPrecision::kQ8, {61 * (576 + 18 * 2), 61 * (40960 + 1280 * 2)}}};
+  for (const auto& [precision, bytes] : per_token) {
+    SCOPED_TRACE(std::string(kv_precision_name(precision)));
+    const KvCache abs_cache(absorbed, precision), plain_cache(plain, precision);
+    EXPECT_EQ(abs_cache.bytes_per_token(), bytes[0]);
+    EXPECT_EQ(plain_cache.bytes_per_token(), bytes[1]);
+    // 32K and 128K positions are whole pages: exactly n x bytes per position.
+    EXPECT_EQ(abs_cache.bytes_for_positions(32768), 32768 * bytes[0]);
+    EXPECT_EQ(abs_cache.bytes_for_positions(131072), 131072 * bytes[0]);
+    EXPECT_EQ(plain_cache.bytes_for_positions(131072), 131072 * bytes[1]);
+  }
+  EXPECT_EQ(KvCache(absorbed).bytes_for_positions(131072), 18421383168);  // 17.2 GiB
+  EXPECT_EQ(KvCache(plain).bytes_for_positions(131072), 1309965025280);   // 1220 GiB
+  EXPECT_EQ(KvCache(absorbed, KvPrecision::kQ8).bytes_for_positions(1), 256 * 61 * 612);  // one page
+}
+
+TEST(MlaKvLayout, PlanFromConfigIsTheModelsLayout) {
+  std::ifstream in(std::string(HEARTH_TEST_DATA_DIR) + "/configs/deepseek-v3-671b.json");
+  const auto j = nlohmann::json::parse(in);
+  auto plan = models::kv_plan(j, "deepseek-v3-671b");
+  ASSERT_TRUE(plan) << plan.message();
+  const KvCacheLayout absorbed = mla_kv_layout(published_v3(), 61, MlaForm::kAbsorbed);
+  EXPECT_EQ(plan->cached.k_width, absorbed.k_width);
+  EXPECT_EQ(plan->cached.v_width, absorbed.v_width);
+  EXPECT_EQ(plan->mha.k_width, std::vector<int64_t>(61, 128 * 192));
+  EXPECT_EQ(plan->mha.v_width, std::vector<int64_t>(61, 128 * 128));
 }
 
 TEST(MlaKvLayout, NullQLoraRankAndErrors) {
