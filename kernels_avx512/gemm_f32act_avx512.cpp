@@ -1,6 +1,6 @@
-// GEMM/GEMV of f32, f16, bf16 and q8g32 weights against float32 activations, AVX-512F (+F16C
+// GEMM/GEMV of f32, f16, bf16, q8g32 and q6g32 weights against float32 activations, AVX-512F (+F16C
 // for f16). Weights are widened to float32 in registers (q8g32: int8 x its block's float16
-// scale) and multiplied with FMA, so the result matches the reference up to summation order:
+// scale, q6g32 likewise) and multiplied with FMA, so the result matches the reference up to summation order:
 // no rounding of activations. q8g32 runs here rather than on the int8-activation VNNI kernel
 // because 8-bit activations about doubled q8's KL (benchmarks/results/quality.md); decode is
 // bound by weight bytes either way.
@@ -45,6 +45,28 @@ struct Q8 {
     std::memcpy(&d16, block, 2);
     const __m512 d = _mm512_cvtph_ps(_mm256_set1_epi16(d16));
     return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), d);
+  }
+};
+
+// q6g32 blocks: float16 scale, 16 bytes of low nibbles (split-half order), 8 bytes of 2-bit
+// high parts (quant/blocks.h). Chunk h of a block holds elements 16h .. 16h+15: low nibble
+// (ql[j] >> 4h) & 15, high part (qh[j % 8] >> (4h + 2 (j / 8))) & 3.
+struct Q6 {
+  static __m512 load(const uint8_t* p, int64_t i, __mmask16) {
+    const uint8_t* block = p + (i / 32) * 26;
+    const int h = static_cast<int>((i % 32) / 16);
+    const __m512i ql = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2)));
+    int64_t qh8;
+    std::memcpy(&qh8, block + 18, 8);
+    const __m512i qh = _mm512_cvtepu8_epi32(_mm_set1_epi64x(qh8));
+    const __m512i shift_hi = _mm512_add_epi32(_mm512_set1_epi32(4 * h),
+                                              _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0));
+    const __m512i lo = _mm512_and_si512(_mm512_srli_epi32(ql, static_cast<unsigned>(4 * h)), _mm512_set1_epi32(15));
+    const __m512i hi = _mm512_and_si512(_mm512_srlv_epi32(qh, shift_hi), _mm512_set1_epi32(3));
+    const __m512i level = _mm512_sub_epi32(_mm512_or_si512(lo, _mm512_slli_epi32(hi, 4)), _mm512_set1_epi32(32));
+    int16_t d16;
+    std::memcpy(&d16, block, 2);
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(level), _mm512_cvtph_ps(_mm256_set1_epi16(d16)));
   }
 };
 
@@ -94,6 +116,7 @@ void register_avx512_gemm(KernelTable& t) {
   set_gemm(t, Format::kF16, gemm<F16>, ActForm::kF32);
   set_gemm(t, Format::kBF16, gemm<BF16>, ActForm::kF32);
   set_gemm(t, Format::kQ8G32, gemm<Q8>, ActForm::kF32);
+  set_gemm(t, Format::kQ6G32, gemm<Q6>, ActForm::kF32);
 }
 
 }  // namespace hearth::kernels

@@ -60,6 +60,18 @@ static_assert(sizeof(BlockQ4G32NL) == 18, "q4g32nl block is 18 bytes (4.5 bpw)")
 inline constexpr int8_t kCodebookQ4NL[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                              1,    13,   25,  38,  53,  69,  89,  113};
 
+// q6g32: int6 symmetric, 32 elements, fp16 scale. 26 bytes / 32 = 6.5 bpw. For the tensors a
+// 4-bit file cannot afford to round coarsely (embedding, LM head) at less than 8-bit cost.
+//   bytes [2,18)  ql[j]  low 4 bits of u(i) = level(i) + 32, nibble order as q4g32
+//   bytes [18,26) qh[k]  high 2 bits of u(k), u(k + 8), u(k + 16), u(k + 24) at bits 0, 2, 4, 6
+//   value(i) = scale * (u(i) - 32), u in 0..63 (so -32..31 times scale)
+struct BlockQ6G32 {
+  uint16_t scale_f16;
+  uint8_t ql[kGroup32 / 2];
+  uint8_t qh[kGroup32 / 4];
+};
+static_assert(sizeof(BlockQ6G32) == 26, "q6g32 block is 26 bytes (6.5 bpw)");
+
 // Nibble helpers for the split-half order shared by all 4-bit g32 formats.
 inline int nibble_at(const uint8_t* q, int i) {
   return i < kGroup32 / 2 ? (q[i] & 0x0f) : (q[i - kGroup32 / 2] >> 4);
@@ -67,6 +79,17 @@ inline int nibble_at(const uint8_t* q, int i) {
 inline void pack_nibbles(const uint8_t* idx /*[32] values 0..15*/, uint8_t* q /*[16]*/) {
   for (int j = 0; j < kGroup32 / 2; ++j)
     q[j] = static_cast<uint8_t>((idx[j] & 0x0f) | ((idx[j + kGroup32 / 2] & 0x0f) << 4));
+}
+
+// q6g32's u(i) in 0..63 and its packing.
+inline int six_at(const BlockQ6G32& b, int i) {
+  return nibble_at(b.ql, i) | (((b.qh[i % 8] >> (2 * (i / 8))) & 3) << 4);
+}
+inline void pack_six(const uint8_t* u /*[32] values 0..63*/, BlockQ6G32& b) {
+  pack_nibbles(u, b.ql);
+  for (int k = 0; k < kGroup32 / 4; ++k)
+    b.qh[k] = static_cast<uint8_t>((u[k] >> 4) | ((u[k + 8] >> 4) << 2) | ((u[k + 16] >> 4) << 4) |
+                                   ((u[k + 24] >> 4) << 6));
 }
 
 }  // namespace hearth

@@ -14,7 +14,8 @@ namespace {
 
 // Indexed by Format; order must match the enum (checked in codec_ops).
 constexpr const CodecOps* kCodecs[] = {&kCodecF32,  &kCodecF16,   &kCodecBF16,   &kCodecQ8G32,
-                                       &kCodecQ4G32, &kCodecQ4G32Z, &kCodecQ4G32NL};
+                                       &kCodecQ4G32, &kCodecQ4G32Z, &kCodecQ4G32NL,
+                                       &kCodecQ6G32};
 static_assert(sizeof(kCodecs) / sizeof(kCodecs[0]) == static_cast<size_t>(Format::kCount),
               "one codec row per format");
 

@@ -1,4 +1,4 @@
-// Codec rows for the block-quantized formats q8g32, q4g32, q4g32z, q4g32nl: packing the levels
+// Codec rows for the block-quantized formats q8g32, q4g32, q4g32z, q4g32nl, q6g32: packing the levels
 // chosen by the scale search (quant/scale_search.h) into the blocks of quant/blocks.h, and the
 // reference dequantize / dot / int8-activation dot that kernels are tested against.
 // Not here: the search itself, argument checks (codec.cpp), fast kernels.
@@ -37,6 +37,14 @@ struct Q4NL {
   static float rtn_scale(float, float mx) { return mx / -127.0f; }  // max|w| -> codebook end
   static int level(const Block& b, int i) { return kCodebookQ4NL[nibble_at(b.q, i)]; }
   static void store(Block& b, const uint8_t* idx) { pack_nibbles(idx, b.q); }
+};
+struct Q6 {
+  using Block = BlockQ6G32;
+  static constexpr bool kHasMin = false;
+  static const LevelGrid& grid() { return grid_q6(); }
+  static float rtn_scale(float, float mx) { return mx / -32.0f; }  // as q4g32: max|w| -> -32
+  static int level(const Block& b, int i) { return six_at(b, i) - 32; }
+  static void store(Block& b, const uint8_t* idx) { pack_six(idx, b); }
 };
 struct Q4Z {
   using Block = BlockQ4G32Z;
@@ -150,6 +158,7 @@ constexpr CodecOps sym_row() {
 const CodecOps kCodecQ8G32 = sym_row<Q8>();
 const CodecOps kCodecQ4G32 = sym_row<Q4>();
 const CodecOps kCodecQ4G32NL = sym_row<Q4NL>();
+const CodecOps kCodecQ6G32 = sym_row<Q6>();
 const CodecOps kCodecQ4G32Z = {quantize_q4z, dequantize_blocks<Q4Z>, dot_blocks<Q4Z>,
                                dot_blocks_q8act<Q4Z>};
 

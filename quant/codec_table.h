@@ -21,6 +21,6 @@ struct CodecOps {
 };
 
 extern const CodecOps kCodecF32, kCodecF16, kCodecBF16;
-extern const CodecOps kCodecQ8G32, kCodecQ4G32, kCodecQ4G32Z, kCodecQ4G32NL;
+extern const CodecOps kCodecQ8G32, kCodecQ4G32, kCodecQ4G32Z, kCodecQ4G32NL, kCodecQ6G32;
 
 }  // namespace hearth

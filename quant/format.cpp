@@ -13,6 +13,7 @@ constexpr FormatTraits kFormats[] = {
     {Format::kQ4G32, "q4g32", 32, 18, true},
     {Format::kQ4G32Z, "q4g32z", 32, 20, true},
     {Format::kQ4G32NL, "q4g32nl", 32, 18, true},
+    {Format::kQ6G32, "q6g32", 32, 26, true},
 };
 static_assert(sizeof(kFormats) / sizeof(kFormats[0]) == static_cast<size_t>(Format::kCount));
 

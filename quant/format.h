@@ -20,6 +20,7 @@ enum class Format : uint8_t {
   kQ4G32 = 4,   // int4 symmetric, groups of 32, fp16 scale                     (4.5 bpw)
   kQ4G32Z = 5,  // int4 asymmetric, groups of 32, fp16 scale + fp16 minimum     (5.0 bpw)
   kQ4G32NL = 6, // 4-bit index into a non-uniform 16-level codebook, fp16 scale (4.5 bpw)
+  kQ6G32 = 7,   // int6 symmetric, groups of 32, fp16 scale                     (6.5 bpw)
   kCount
 };
 

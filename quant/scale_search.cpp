@@ -18,14 +18,17 @@ struct Grids {
   float q8[255];
   float q4[16];
   float q4nl[16];
+  float q6[64];
   uint8_t q4nl_lut[2 * (113 + 127) + 1];
-  LevelGrid g8, g4, g4nl;
+  LevelGrid g8, g4, g4nl, g6;
   Grids() {
     for (int i = 0; i < 255; ++i) q8[i] = static_cast<float>(i - 127);
     for (int i = 0; i < 16; ++i) q4[i] = static_cast<float>(i - 8);
     for (int i = 0; i < 16; ++i) q4nl[i] = static_cast<float>(kCodebookQ4NL[i]);
     g8 = {q8, 255, true};
     g4 = {q4, 16, true};
+    for (int i = 0; i < 64; ++i) q6[i] = static_cast<float>(i - 32);
+    g6 = {q6, 64, true};
     g4nl = {q4nl, 16, false};
     for (int k = 0; k < static_cast<int>(sizeof(q4nl_lut)); ++k) {
       const float x = -127.0f + 0.5f * k + 0.25f;  // bin centre
@@ -89,6 +92,7 @@ int LevelGrid::nearest(float x) const {
 const LevelGrid& grid_q8() { return grids().g8; }
 const LevelGrid& grid_q4() { return grids().g4; }
 const LevelGrid& grid_q4nl() { return grids().g4nl; }
+const LevelGrid& grid_q6() { return grids().g6; }
 
 uint16_t search_scale_sym(const LevelGrid& g, const float* w, const float* imp, int n,
                           float rtn_scale, const QuantOptions& opt, uint8_t* idx) {

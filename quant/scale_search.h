@@ -34,6 +34,7 @@ struct LevelGrid {
 const LevelGrid& grid_q8();    // -127..127  (index = q + 127)
 const LevelGrid& grid_q4();    // -8..7      (index = nibble)
 const LevelGrid& grid_q4nl();  // kCodebookQ4NL (index = nibble)
+const LevelGrid& grid_q6();    // -32..31    (index = u)
 
 // Symmetric formats: value = scale * levels[idx]. `rtn_scale` is the plain rule's scale
 // (e.g. max|w|/127); with opt.search false it is the only candidate. imp may be null (all 1).

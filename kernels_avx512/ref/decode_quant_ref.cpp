@@ -24,7 +24,8 @@ void register_quant_reference_kernels(KernelTable& t) {
   set<Format::kQ4G32>(t);
   set<Format::kQ4G32Z>(t);
   set<Format::kQ4G32NL>(t);
-  static_assert(static_cast<int>(Format::kCount) == 7, "register a kernel for the new format");
+  set<Format::kQ6G32>(t);
+  static_assert(static_cast<int>(Format::kCount) == 8, "register a kernel for the new format");
 }
 
 }  // namespace hearth::kernels::ref

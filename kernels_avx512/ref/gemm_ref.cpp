@@ -67,7 +67,7 @@ void register_reference_gemm(KernelTable& t) {
   GemmFn fns[] = {gemm_f32act<Format::kF32>,   gemm_f32act<Format::kF16>,
                   gemm_f32act<Format::kBF16>,  gemm_f32act<Format::kQ8G32>,
                   gemm_f32act<Format::kQ4G32>, gemm_f32act<Format::kQ4G32Z>,
-                  gemm_f32act<Format::kQ4G32NL>};
+                  gemm_f32act<Format::kQ4G32NL>, gemm_f32act<Format::kQ6G32>};
   static_assert(sizeof(fns) / sizeof(fns[0]) == static_cast<size_t>(Format::kCount));
   for (int f = 0; f < static_cast<int>(Format::kCount); ++f) {
     t.gemm[f] = fns[f];

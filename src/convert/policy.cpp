@@ -43,7 +43,7 @@ TensorClass classify_tensor(std::string_view n, bool embedding_is_lm_head) {
 Result<QuantPolicy> make_policy(const std::string& preset, const std::string& policy) {
   QuantPolicy p;
   p.preset = preset;
-  const Format q8 = Format::kQ8G32, q4 = Format::kQ4G32NL;
+  const Format q8 = Format::kQ8G32, q6 = Format::kQ6G32, q4 = Format::kQ4G32NL;
   if (preset == "q8") {
     // The embedding stays in its source precision: a lookup reads one row per token, so it
     // costs no bandwidth, and 8-bit rounding of it was a quarter of q8's KL
@@ -53,12 +53,18 @@ Result<QuantPolicy> make_policy(const std::string& preset, const std::string& po
       set(p, c, q8);
   } else if (preset == "q4") {
     // Measured on the tiny Qwen3-MoE (benchmarks/results/quality.md): the non-uniform 4-bit
-    // codebook beats q4g32 and q4g32z at equal or lower bpw; the LM head is the most
-    // sensitive tensor per byte, so it alone stays 8-bit.
+    // codebook beats q4g32 and q4g32z at equal or lower bpw; the embedding and the LM head
+    // are the most sensitive tensors per byte, and both at 6 bits beat 4 + 8 bits at the same
+    // size.
     for (TensorClass c : {TensorClass::kExperts, TensorClass::kSharedExperts, TensorClass::kMlp,
-                          TensorClass::kAttn, TensorClass::kEmbed, TensorClass::kOther})
+                          TensorClass::kAttn, TensorClass::kOther})
       set(p, c, q4);
-    set(p, TensorClass::kLmHead, q8);
+    set(p, TensorClass::kEmbed, q6);
+    set(p, TensorClass::kLmHead, q6);
+    // Routers stay float but at 16 bits: an f32 checkpoint's routers would otherwise push the
+    // file past 5.0 bpw. float16, not bfloat16: 10 mantissa bits, and router weights sit well
+    // inside its range.
+    set(p, TensorClass::kRouter, Format::kF16);
   } else if (!preset.empty()) {
     return Status::errorf("--quant '{}' is not a preset (expected q8 or q4)", preset);
   }
@@ -83,7 +89,7 @@ Result<QuantPolicy> make_policy(const std::string& preset, const std::string& po
     auto f = format_from_name(fmt_name);
     if (!f)
       return Status::errorf("--policy: unknown format '{}' for {} (expected f32, f16, bf16, "
-                            "q8g32, q4g32, q4g32z, q4g32nl or keep)", fmt_name, cls);
+                            "q8g32, q6g32, q4g32, q4g32z, q4g32nl or keep)", fmt_name, cls);
     set(p, *c, *f);
   }
   return p;
@@ -123,7 +129,7 @@ Format choose_format(const QuantPolicy& policy, TensorClass cls, Format source,
 
 std::optional<Format> escalate_format(Format current, Format source) {
   if (!format_traits(current).quantized) return std::nullopt;
-  if (current != Format::kQ8G32) return Format::kQ8G32;
+  if (current != Format::kQ8G32) return Format::kQ8G32;  // 4- and 6-bit formats step to 8-bit
   return source;
 }
 

@@ -49,6 +49,9 @@ TEST(QuantFormat, BlockSizesMatchTable) {
   EXPECT_EQ(sizeof(BlockQ4G32), format_traits(Format::kQ4G32).block_bytes);
   EXPECT_EQ(sizeof(BlockQ4G32Z), format_traits(Format::kQ4G32Z).block_bytes);
   EXPECT_EQ(sizeof(BlockQ4G32NL), format_traits(Format::kQ4G32NL).block_bytes);
+  EXPECT_EQ(sizeof(BlockQ6G32), format_traits(Format::kQ6G32).block_bytes);
+  EXPECT_DOUBLE_EQ(format_traits(Format::kQ6G32).bits_per_weight(), 6.5);
+  EXPECT_EQ(static_cast<int>(Format::kQ6G32), 7);
   EXPECT_DOUBLE_EQ(format_traits(Format::kQ8G32).bits_per_weight(), 8.5);
   EXPECT_DOUBLE_EQ(format_traits(Format::kQ4G32).bits_per_weight(), 4.5);
   EXPECT_DOUBLE_EQ(format_traits(Format::kQ4G32Z).bits_per_weight(), 5.0);
@@ -110,6 +113,7 @@ std::vector<float> representable(Format f, int groups, uint32_t seed) {
       if (f == Format::kQ8G32) w.push_back(s * (i == 5 ? -127 : r - 127));
       if (f == Format::kQ4G32) w.push_back(s * (i == 5 ? -8 : r % 16 - 8));
       if (f == Format::kQ4G32NL) w.push_back(s * kCodebookQ4NL[i == 5 ? 0 : r % 16]);
+      if (f == Format::kQ6G32) w.push_back(s * (i == 5 ? -32 : r % 64 - 32));
       if (f == Format::kQ4G32Z) w.push_back(0.5f + s * (i == 5 ? 0 : i == 6 ? 15 : r % 16));
     }
   }
@@ -133,7 +137,7 @@ TEST(QuantCodec, ExactRoundTripOfRepresentableValues) {
 // widest gap inside that span (q8g32, q4g32: dh/2; q4g32z: sh/2; q4g32nl: 24/2 dh, the gap
 // 89..113) and by the distance to the span outside it. The RTN rule puts one end of the span
 // on max|w| up to the fp16 rounding of the scale (relative 2^-11 while the scale is a normal
-// fp16 number), so the clipped part is at most 2^-11 * 127 steps for q8g32; for q4g32 a full
+// fp16 number), so the clipped part is at most 2^-11 * 127 steps for q8g32; for q4g32 and q6g32 a full
 // step (elements of the other sign meet +7 against the -8 rule: 8 * (1 + 2^-11) - 7) and for
 // q4g32nl 14 steps (127 * (1 + 2^-11) - 113); for q4g32z 2^-11 (|lo| + hi - lo).
 void check_rtn_bound(Format f, const std::vector<float>& w, const std::vector<float>& out,
@@ -155,14 +159,14 @@ void check_rtn_bound(Format f, const std::vector<float>& w, const std::vector<fl
       hi_end = mh + 15 * sh;
       clip_allowed = std::ldexp(1.0, -11) * (std::fabs(lo) + hi - lo);
     } else {
-      const double lmin = f == Format::kQ8G32 ? -127 : f == Format::kQ4G32 ? -8 : -127;
-      const double lmax = f == Format::kQ8G32 ? 127 : f == Format::kQ4G32 ? 7 : 113;
+      const double lmin = f == Format::kQ8G32 ? -127 : f == Format::kQ4G32 ? -8 : f == Format::kQ6G32 ? -32 : -127;
+      const double lmax = f == Format::kQ8G32 ? 127 : f == Format::kQ4G32 ? 7 : f == Format::kQ6G32 ? 31 : 113;
       d0 = f == Format::kQ8G32 ? amax / 127.0f : mx / static_cast<float>(lmin);
       const double dh = f16_to_f32(f32_to_f16(static_cast<float>(d0)));
       half_gap = std::fabs(dh) * (f == Format::kQ4G32NL ? 12.0 : 0.5);
       lo_end = std::min(dh * lmin, dh * lmax);
       hi_end = std::max(dh * lmin, dh * lmax);
-      const double end_steps = f == Format::kQ8G32 ? 127 : f == Format::kQ4G32 ? 7 : 113;
+      const double end_steps = lmax;
       clip_allowed = std::fabs(dh) * (-lmin * (1 + std::ldexp(1.0, -11)) - end_steps);
     }
     const double slack = 4e-7 * (std::fabs(lo) + std::fabs(hi)) + 1e-30;  // float arithmetic

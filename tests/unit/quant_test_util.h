@@ -12,10 +12,10 @@
 namespace hearth::test {
 
 constexpr Format kQuantFormats[] = {Format::kQ8G32, Format::kQ4G32, Format::kQ4G32Z,
-                                    Format::kQ4G32NL};
+                                    Format::kQ4G32NL, Format::kQ6G32};
 constexpr Format kFloatFormats[] = {Format::kF32, Format::kF16, Format::kBF16};
 constexpr Format kAllFormats[] = {Format::kF32,   Format::kF16,    Format::kBF16,  Format::kQ8G32,
-                                  Format::kQ4G32, Format::kQ4G32Z, Format::kQ4G32NL};
+                                  Format::kQ4G32, Format::kQ4G32Z, Format::kQ4G32NL, Format::kQ6G32};
 
 // "gaussian", "laplacian", "uniform", "outliers" (gaussian with 3% of values x20).
 inline std::vector<float> random_weights(const std::string& dist, int64_t n, uint32_t seed,
