@@ -14,7 +14,7 @@ if(HEARTH_CLANGXX)
     COMMAND ${CMAKE_COMMAND} -E make_directory ${HEARTH_HEARTH_FUZZ_DIR}
     COMMAND ${HEARTH_CLANGXX} -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined
             -I${PROJECT_SOURCE_DIR} ${_hearth_fuzz_srcs}
-            -lfmt -o ${HEARTH_HEARTH_FUZZ_DIR}/hearth_file_fuzz
+            -lfmt -lzstd -o ${HEARTH_HEARTH_FUZZ_DIR}/hearth_file_fuzz
     DEPENDS ${_hearth_fuzz_srcs} ${PROJECT_SOURCE_DIR}/src/io/hearth_file_format.h
     COMMENT "Building the .hearth file fuzzer with clang")
   add_custom_target(hearth_file_fuzz ALL DEPENDS ${HEARTH_HEARTH_FUZZ_DIR}/hearth_file_fuzz)

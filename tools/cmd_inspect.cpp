@@ -29,8 +29,11 @@ int run_inspect(const InspectArgs& a) {
   const HearthIndex& idx = f.index();
   const nlohmann::json& m = f.metadata();
   std::printf("file        %s\n", a.path.c_str());
-  std::printf("format      .hearth %u.%u, %zu tensors, data from byte %llu, validated in %.2f ms\n",
+  std::printf("format      .hearth %u.%u, %zu tensors, data from byte %llu, index %llu + %llu bytes "
+              "(zstd: metadata %zu bytes as text), validated in %.2f ms\n",
               idx.major, idx.minor, idx.tensors.size(), static_cast<unsigned long long>(idx.data_offset),
+              static_cast<unsigned long long>(idx.metadata_block_bytes),
+              static_cast<unsigned long long>(idx.table_block_bytes), idx.metadata_text.size(),
               f.load_seconds() * 1e3);
   auto show = [&m](const char* label, const char* key) {
     if (m.contains(key)) std::printf("%-11s %s\n", label, m[key].dump().c_str());

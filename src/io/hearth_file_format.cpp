@@ -8,12 +8,47 @@
 #include <limits>
 #include <set>
 
+#include <zstd.h>
+
 #include "src/io/hearth_file_checksum.h"
 
 namespace hearth {
 namespace {
 
 constexpr uint64_t kTableHeadBytes = 8;
+// zstd level 19: the index is compressed once at conversion and is small; decompressing is
+// equally fast at any level.
+constexpr int kZstdLevel = 19;
+// Untrusted frames: a block may claim at most this many bytes, and at most this ratio to its
+// stored size (real metadata compresses about 4x, tables about 5x).
+constexpr uint64_t kMaxBlockBytes = uint64_t{256} << 20;
+constexpr uint64_t kMaxBlockRatio = 1024;
+
+std::vector<uint8_t> compress(const void* data, size_t n) {
+  std::vector<uint8_t> out(ZSTD_compressBound(n));
+  const size_t k = ZSTD_compress(out.data(), out.size(), data, n, kZstdLevel);
+  HEARTH_CHECK(!ZSTD_isError(k), "zstd: {}", ZSTD_getErrorName(k));
+  out.resize(k);
+  return out;
+}
+
+Result<std::string> decompress(const uint8_t* p, uint64_t n, const char* what) {
+  const unsigned long long size = ZSTD_getFrameContentSize(p, n);
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
+    return Status::errorf("the {} block is not a zstd frame with a known size", what);
+  if (size > kMaxBlockBytes || size > kMaxBlockRatio * n + 4096)
+    return Status::errorf("the {} block claims {} bytes from {} stored", what, size, n);
+  std::string out(size, '\0');
+  const size_t k = ZSTD_decompress(out.data(), out.size(), p, n);
+  if (ZSTD_isError(k) || k != size)
+    return Status::errorf("the {} block does not decompress ({})", what,
+                          ZSTD_isError(k) ? ZSTD_getErrorName(k) : "size differs from its header");
+  return out;
+}
+
+uint64_t blocks_checksum(const uint8_t* meta, uint64_t meta_n, const uint8_t* table, uint64_t table_n) {
+  return xxh64(table, table_n, xxh64(meta, meta_n));
+}
 
 uint64_t entry_bytes(const HearthTensorEntry& e) {
   return 2 + e.name.size() + 2 + 8 * e.shape.size() + 8 * 3 + 4 * 2;
@@ -53,7 +88,7 @@ class Cursor {
 
 uint64_t align_up(uint64_t v) { return (v + kHearthAlign - 1) / kHearthAlign * kHearthAlign; }
 
-Status check_entry(const HearthTensorEntry& e, uint64_t data_offset, uint64_t file_size) {
+Status check_entry(const HearthTensorEntry& e, uint64_t data_offset, uint64_t data_end) {
   const FormatTraits& t = format_traits(e.format);
   // Element count without overflow: every dim in [1, 2^40], product below 2^53.
   uint64_t numel = 1;
@@ -75,26 +110,21 @@ Status check_entry(const HearthTensorEntry& e, uint64_t data_offset, uint64_t fi
   if (e.offset % kHearthAlign != 0)
     return Status::errorf("tensor '{}': offset {} is not {}-byte aligned", e.name, e.offset,
                           kHearthAlign);
-  if (e.offset < data_offset || e.offset > file_size || e.nbytes > file_size - e.offset)
+  if (e.offset < data_offset || e.offset > data_end || e.nbytes > data_end - e.offset)
     return Status::errorf("tensor '{}': bytes [{}, {}) lie outside the data region [{}, {}) "
                           "(truncated or corrupt file; convert it again)",
-                          e.name, e.offset, e.offset + e.nbytes, data_offset, file_size);
+                          e.name, e.offset, e.offset + e.nbytes, data_offset, data_end);
   return Status::ok();
 }
 
 }  // namespace
 
-uint64_t index_table_bytes(const std::vector<HearthTensorEntry>& entries) {
-  uint64_t n = kTableHeadBytes;
-  for (const auto& e : entries) n += entry_bytes(e);
-  return n;
+std::vector<uint8_t> encode_metadata_block(const std::string& metadata_text) {
+  return compress(metadata_text.data(), metadata_text.size());
 }
 
-std::vector<uint8_t> encode_index(const std::string& metadata_text,
-                                  const std::vector<HearthTensorEntry>& entries) {
-  std::vector<uint8_t> out(kHearthHeaderBytes + metadata_text.size(), 0);
-  if (!metadata_text.empty()) std::memcpy(out.data() + kHearthHeaderBytes, metadata_text.data(), metadata_text.size());
-  const uint64_t table_offset = out.size();
+std::vector<uint8_t> encode_table_block(const std::vector<HearthTensorEntry>& entries) {
+  std::vector<uint8_t> out;
   put<uint32_t>(out, static_cast<uint32_t>(entries.size()));
   put<uint32_t>(out, 0);
   for (const auto& e : entries) {
@@ -110,19 +140,30 @@ std::vector<uint8_t> encode_index(const std::string& metadata_text,
     put<float>(out, e.rel_rmse);
     put<float>(out, e.max_abs);
   }
-  const uint64_t table_end = out.size();
-  out.resize(align_up(table_end), 0);
+  return compress(out.data(), out.size());
+}
+
+uint64_t data_offset_after(uint64_t metadata_block_bytes) {
+  return align_up(kHearthHeaderBytes + metadata_block_bytes);
+}
+
+std::vector<uint8_t> encode_head(const std::vector<uint8_t>& metadata_block, uint64_t table_offset,
+                                 const std::vector<uint8_t>& table_block) {
+  const uint64_t data_offset = data_offset_after(metadata_block.size());
+  HEARTH_CHECK(table_offset >= data_offset, "the table must follow the data");
+  std::vector<uint8_t> out(data_offset, 0);
+  std::memcpy(out.data() + kHearthHeaderBytes, metadata_block.data(), metadata_block.size());
   uint8_t* h = out.data();
   std::memcpy(h, kHearthMagic, 8);
   const uint16_t ver[2] = {kHearthMajor, kHearthMinor};
   std::memcpy(h + 8, ver, 4);
   const uint32_t header_bytes = kHearthHeaderBytes;
   std::memcpy(h + 12, &header_bytes, 4);
-  const uint64_t fields[5] = {kHearthHeaderBytes, metadata_text.size(), table_offset,
-                              table_end - table_offset, out.size()};
+  const uint64_t fields[6] = {kHearthHeaderBytes, metadata_block.size(), table_offset, table_block.size(),
+                              data_offset,
+                              blocks_checksum(metadata_block.data(), metadata_block.size(),
+                                              table_block.data(), table_block.size())};
   std::memcpy(h + 16, fields, sizeof(fields));
-  const uint64_t sum = xxh64(h + kHearthHeaderBytes, table_end - kHearthHeaderBytes);
-  std::memcpy(h + 56, &sum, 8);
   return out;
 }
 
@@ -142,9 +183,12 @@ Result<HearthIndex> parse_index(std::span<const uint8_t> bytes, uint64_t file_si
   std::memcpy(&idx.minor, h + 10, 2);
   if (idx.major > kHearthMajor)
     return Status::errorf("{}: written in .hearth format {}.{}, but this build of hearth reads "
-                          "format {}.x and older; upgrade hearth (or convert the model again "
+                          "format {}.x; upgrade hearth (or convert the model again "
                           "with this version)", name, idx.major, idx.minor, kHearthMajor);
-  if (idx.major == 0) return fail("format major version 0 does not exist");
+  if (idx.major < kHearthMajor)
+    return Status::errorf("{}: written in .hearth format {}.{} by an earlier hearth; this build "
+                          "reads format {}.x: convert the model again", name, idx.major, idx.minor,
+                          kHearthMajor);
   uint32_t header_bytes = 0;
   std::memcpy(&header_bytes, h + 12, 4);
   uint64_t f[6];  // metadata offset, metadata bytes, table offset, table bytes, data offset, sum
@@ -152,22 +196,25 @@ Result<HearthIndex> parse_index(std::span<const uint8_t> bytes, uint64_t file_si
   const uint64_t limit = std::min<uint64_t>(bytes.size(), file_size);
   if (header_bytes != kHearthHeaderBytes || f[0] != kHearthHeaderBytes)
     return fail(fmt::format("header size {} / metadata offset {} (expected 64 / 64)", header_bytes, f[0]));
-  if (f[1] > limit - f[0] || f[2] != f[0] + f[1] || f[3] > limit - f[2] || f[3] < kTableHeadBytes)
+  if (f[1] > limit - f[0] || f[2] > limit || f[3] > limit - f[2])
     return fail(fmt::format("metadata [{}, +{}) or table [{}, +{}) lies outside the file's {} "
                             "bytes (truncated?)", f[0], f[1], f[2], f[3], file_size));
-  const uint64_t table_end = f[2] + f[3];
-  if (f[4] > file_size)
-    return fail(fmt::format("tensor data should start at byte {} but the file has only {} "
-                            "bytes (truncated? convert or copy it again)", f[4], file_size));
-  if (f[4] < table_end || f[4] % kHearthAlign != 0)
-    return fail(fmt::format("data offset {} (expected a multiple of {} at or after {})", f[4],
-                            kHearthAlign, table_end));
-  if (check_index_checksum && xxh64(h + f[0], table_end - f[0]) != f[5])
+  if (f[4] != data_offset_after(f[1]) || f[4] > f[2])
+    return fail(fmt::format("data offset {} (expected {}, at or before the table at {})", f[4],
+                            data_offset_after(f[1]), f[2]));
+  if (check_index_checksum && blocks_checksum(h + f[0], f[1], h + f[2], f[3]) != f[5])
     return fail("the checksum of the metadata and tensor table does not match (corrupt file)");
-  idx.metadata_text.assign(reinterpret_cast<const char*>(h + f[0]), f[1]);
+  auto meta = decompress(h + f[0], f[1], "metadata");
+  if (!meta) return fail(meta.message());
+  auto table = decompress(h + f[2], f[3], "tensor table");
+  if (!table) return fail(table.message());
+  idx.metadata_text = std::move(meta.value());
   idx.data_offset = f[4];
+  idx.table_offset = f[2];
+  idx.metadata_block_bytes = f[1];
+  idx.table_block_bytes = f[3];
 
-  Cursor c(h + f[2], f[3]);
+  Cursor c(reinterpret_cast<const uint8_t*>(table->data()), table->size());
   uint32_t n = 0, reserved = 0;
   c.get(n);
   c.get(reserved);
@@ -193,7 +240,7 @@ Result<HearthIndex> parse_index(std::span<const uint8_t> bytes, uint64_t file_si
         !c.get(e.max_abs))
       return fail(fmt::format("table entry '{}' is cut short", e.name));
     if (!names.insert(e.name).second) return fail(fmt::format("tensor '{}' appears twice", e.name));
-    if (Status s = check_entry(e, idx.data_offset, file_size); !s) return fail(s.message());
+    if (Status s = check_entry(e, idx.data_offset, idx.table_offset); !s) return fail(s.message());
     idx.tensors.push_back(std::move(e));
   }
   if (c.remaining() != 0) return fail(fmt::format("{} unexplained bytes after the table", c.remaining()));

@@ -58,7 +58,7 @@ Result<std::unique_ptr<HearthFileWriter>> HearthFileWriter::create(
     return Status::errorf("output '{}' is a folder; give a file name such as {}/model.hearth", path, path);
   auto w = std::unique_ptr<HearthFileWriter>(new HearthFileWriter());
   w->path_ = path;
-  w->metadata_ = std::move(metadata_text);
+  w->metadata_block_ = encode_metadata_block(metadata_text);
   w->entries_ = std::move(entries);
   std::string tmpl = folder_of(path) + "/." + path.substr(path.rfind('/') + 1) + ".tmp.XXXXXX";
   if (tmpl.size() >= sizeof(g_temp_path)) return Status::errorf("output path '{}' is too long", path);
@@ -76,8 +76,7 @@ Result<std::unique_ptr<HearthFileWriter>> HearthFileWriter::create(
   fchmod(w->fd_, 0666 & ~mask);
   std::memcpy(g_temp_path, w->temp_path_.c_str(), w->temp_path_.size() + 1);
   g_temp_active.store(true);
-  const uint64_t index_end = kHearthHeaderBytes + w->metadata_.size() + index_table_bytes(w->entries_);
-  w->cursor_ = (index_end + kHearthAlign - 1) / kHearthAlign * kHearthAlign;
+  w->cursor_ = data_offset_after(w->metadata_block_.size());
   return w;
 }
 
@@ -130,12 +129,15 @@ Status HearthFileWriter::write_tensor(size_t i, Format f, const void* data, size
 
 Status HearthFileWriter::finish() {
   HEARTH_CHECK(next_ == entries_.size(), "finish() before all tensors were written");
-  const std::vector<uint8_t> index = encode_index(metadata_, entries_);
-  HEARTH_CHECK(entries_.empty() || index.size() <= entries_.front().offset);
-  HEARTH_TRY(write_at(0, index.data(), index.size()));
-  // The file ends at the last tensor's end (padding after it is not needed).
-  uint64_t end = index.size();
-  for (const auto& e : entries_) end = std::max(end, e.offset + e.nbytes);
+  // The table follows the last tensor's end directly (no padding); the head goes in front.
+  uint64_t table_offset = data_offset_after(metadata_block_.size());
+  for (const auto& e : entries_) table_offset = std::max(table_offset, e.offset + e.nbytes);
+  const std::vector<uint8_t> table = encode_table_block(entries_);
+  const std::vector<uint8_t> head = encode_head(metadata_block_, table_offset, table);
+  HEARTH_CHECK(entries_.empty() || head.size() <= entries_.front().offset);
+  HEARTH_TRY(write_at(table_offset, table.data(), table.size()));
+  HEARTH_TRY(write_at(0, head.data(), head.size()));
+  const uint64_t end = table_offset + table.size();
   if (ftruncate(fd_, static_cast<off_t>(end)) != 0 || fsync(fd_) != 0) {
     const int err = errno;
     return Status::errorf("finishing '{}' failed: {}{}", path_, std::strerror(err), errno_hint(err));

@@ -16,9 +16,9 @@ namespace hearth {
 
 class HearthFileWriter {
  public:
-  // Creates the temporary file and reserves room for the index. `entries` fixes the names,
-  // order and shapes of the tensors (formats may still change: the table's size does not
-  // depend on them). Errors: unwritable folder, a destination that is a folder.
+  // Creates the temporary file and reserves room for the header and the (compressed)
+  // metadata. `entries` fixes the names, order and shapes of the tensors (formats may still
+  // change; the table is written after the data by finish()). Errors: unwritable folder, a destination that is a folder.
   static Result<std::unique_ptr<HearthFileWriter>> create(const std::string& path,
                                                           std::string metadata_text,
                                                           std::vector<HearthTensorEntry> entries);
@@ -41,7 +41,8 @@ class HearthFileWriter {
   Status write_at(uint64_t offset, const void* data, size_t n);
   void remove_temp();
 
-  std::string path_, temp_path_, metadata_;
+  std::string path_, temp_path_;
+  std::vector<uint8_t> metadata_block_;  // compressed at create()
   std::vector<HearthTensorEntry> entries_;
   int fd_ = -1;
   uint64_t cursor_ = 0;

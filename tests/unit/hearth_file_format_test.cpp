@@ -1,6 +1,7 @@
 // The .hearth container: XXH64 vectors, write/read round trip (zero-copy views, metadata,
 // alignment), version rules (newer major refused, newer minor and unknown keys accepted),
-// and clear refusals of damaged files: truncation, bad tensor checksums (verify), corrupt
+// compressed index blocks and their placement, and clear refusals of damaged files:
+// truncation, bad tensor checksums (verify), corrupt
 // index, overlapping or out-of-file entries, misalignment, wrong sizes, unknown formats.
 // Not here: conversion (convert_*_test.cpp).
 #include <gtest/gtest.h>
@@ -115,8 +116,34 @@ TEST(HearthFile, RefusesNewerMajorVersionClearly) {
   const uint16_t major = kHearthMajor + 1;
   patch(path, 8, &major, 2);
   const std::string err = open_error(path);
-  EXPECT_NE(err.find("format 2.0"), std::string::npos) << err;
+  EXPECT_NE(err.find("format 3.0"), std::string::npos) << err;
   EXPECT_NE(err.find("upgrade hearth"), std::string::npos) << err;
+  // Format 1 (uncompressed index, table before the data) is refused with what to do.
+  const uint16_t old_major = 1;
+  patch(path, 8, &old_major, 2);
+  const std::string old = open_error(path);
+  EXPECT_NE(old.find("format 1.0 by an earlier hearth"), std::string::npos) << old;
+  EXPECT_NE(old.find("convert the model again"), std::string::npos) << old;
+}
+
+// The index is stored compressed: the metadata block right after the header, the table after
+// the data, and the file is the tensors plus little else.
+TEST(HearthFile, IndexBlocksAreCompressedAndPlaced) {
+  TempDir dir;
+  const std::string path = dir.file("m.hearth");
+  std::string meta = kMeta;
+  meta.insert(meta.size() - 1, R"(, "padding": ")" + std::string(20000, 'x') + "\"");  // compressible
+  write_sample(path, meta);
+  auto f = HearthFile::open(path);
+  ASSERT_TRUE(f) << f.message();
+  const HearthIndex& idx = (*f)->index();
+  EXPECT_EQ(idx.metadata_text, meta);
+  EXPECT_LT(idx.metadata_block_bytes, meta.size() / 10);
+  EXPECT_EQ(idx.data_offset, data_offset_after(idx.metadata_block_bytes));
+  uint64_t data_end = 0;
+  for (const auto& e : idx.tensors) data_end = std::max(data_end, e.offset + e.nbytes);
+  EXPECT_EQ(idx.table_offset, data_end);
+  EXPECT_EQ(idx.table_offset + idx.table_block_bytes, (*f)->file_size());
 }
 
 TEST(HearthFile, AcceptsNewerMinorAndIgnoresUnknownKeys) {
@@ -139,8 +166,8 @@ TEST(HearthFile, RefusesTruncatedFiles) {
     SCOPED_TRACE(len);
     test::write_file(path, full.substr(0, len));
     const std::string err = open_error(path);
-    EXPECT_TRUE(err.find("truncated") != std::string::npos || err.find("outside") != std::string::npos ||
-                err.find("empty") != std::string::npos || err.find("shorter") != std::string::npos) << err;
+    EXPECT_TRUE(err.find("truncated") != std::string::npos || err.find("empty") != std::string::npos ||
+                err.find("shorter") != std::string::npos) << err;
   }
 }
 
@@ -172,11 +199,17 @@ TEST(HearthFile, RefusesACorruptIndex) {
   EXPECT_NE(open_error(path).find("magic"), std::string::npos);
 }
 
-// A file whose table is built by hand (valid index checksum), data all zeros.
+// A file whose table is built by hand (valid index checksum): header, metadata, data_bytes
+// zero bytes of data, then the table.
+const std::vector<uint8_t> kSmallMeta = encode_metadata_block(R"({"config": {}})");
+
 std::string file_with_entries(std::vector<HearthTensorEntry> entries, uint64_t data_bytes) {
-  const std::vector<uint8_t> head = encode_index(R"({"config": {}})", entries);
+  const std::vector<uint8_t> table = encode_table_block(entries);
+  const uint64_t table_offset = data_offset_after(kSmallMeta.size()) + data_bytes;
+  const std::vector<uint8_t> head = encode_head(kSmallMeta, table_offset, table);
   std::string bytes(head.begin(), head.end());
-  bytes.resize(bytes.size() + data_bytes, '\0');
+  bytes.resize(table_offset, '\0');
+  bytes.append(table.begin(), table.end());
   return bytes;
 }
 
@@ -186,8 +219,8 @@ std::string parse_error(const std::string& bytes) {
 }
 
 TEST(HearthFile, RefusesBadTableEntries) {
-  // Data region starts at the first multiple of 64 after the table.
-  const uint64_t base = encode_index(R"({"config": {}})", {entry("a", {2, 32}), entry("b", {2, 32})}).size();
+  // Data region: from the first multiple of 64 after the metadata block up to the table.
+  const uint64_t base = data_offset_after(kSmallMeta.size());
   auto e = [&](const char* name, Format f, std::vector<int64_t> shape, uint64_t offset, uint64_t nbytes) {
     HearthTensorEntry x = entry(name, std::move(shape));
     x.format = f;
@@ -212,13 +245,17 @@ TEST(HearthFile, RefusesBadTableEntries) {
   EXPECT_NE(parse_error(file_with_entries({e("a", Format::kF32, {0, 32}, 0, 0), e("b", Format::kF32, {2, 32}, 256, 256)}, 512))
                 .find("dimension 0"), std::string::npos);
   // An unknown format id (a newer writer's format).
-  std::string bytes = file_with_entries({e("a", Format::kF32, {2, 32}, 0, 256), e("b", Format::kF32, {2, 32}, 256, 256)}, 512);
-  uint64_t table_offset = 0;
-  std::memcpy(&table_offset, bytes.data() + 32, 8);
-  bytes[table_offset + 8 + 2 + 1] = 42;  // entry 0: u16 length, "a", then the format byte
-  auto idx = parse_index({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, bytes.size(), "t", false);
+  const std::string bytes = file_with_entries({e("a", static_cast<Format>(42), {2, 32}, 0, 256), e("b", Format::kF32, {2, 32}, 256, 256)}, 512);
+  EXPECT_NE(parse_error(bytes).find("format id 42"), std::string::npos) << parse_error(bytes);
+  // A table block that is not zstd, with a valid checksum over it.
+  std::string junk = file_with_entries({e("a", Format::kF32, {2, 32}, 0, 256)}, 256);
+  uint64_t table_offset = 0, table_bytes = 0;
+  std::memcpy(&table_offset, junk.data() + 32, 8);
+  std::memcpy(&table_bytes, junk.data() + 40, 8);
+  junk[table_offset] ^= 0x55;
+  auto idx = parse_index({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}, junk.size(), "t", false);
   ASSERT_FALSE(idx);
-  EXPECT_NE(idx.message().find("format id 42"), std::string::npos) << idx.message();
+  EXPECT_NE(idx.message().find("tensor table block"), std::string::npos) << idx.message();
 }
 
 TEST(HearthFileWriter, AbandonedOrFailedWritesLeaveNothing) {
