@@ -11,6 +11,7 @@
 // Not here: repacked/interleaved layouts (a later, separately tested kernel), float formats.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -170,6 +171,13 @@ void gemm(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t 
   float* c = sw + kRows * n_groups;
   for (int64_t o = o_begin; o < o_end; o += kRows) {
     const int R = o + kRows <= o_end ? kRows : static_cast<int>(o_end - o);
+    // The next tile's rows (contiguous after these) are fetched while this one computes: on
+    // its own the scale pass below waits on DRAM at every tile.
+    if (o + kRows < o_end) {
+      const uint8_t* next = w.data + (o + kRows) * w.row_bytes;
+      const int64_t bytes = std::min<int64_t>(kRows, o_end - o - kRows) * w.row_bytes;
+      for (int64_t k = 0; k < bytes; k += 64) _mm_prefetch(reinterpret_cast<const char*>(next + k), _MM_HINT_T0);
+    }
     for (int r = 0; r < R; ++r) {
       const uint8_t* row = w.data + (o + r) * w.row_bytes;
       for (int64_t g = 0; g < n_groups; ++g)
