@@ -3,16 +3,19 @@
 // (q8g32 keeps float activations: gemm_f32act_avx512.cpp says why.)
 // Contract: y[t][o] = sum_g dw[o][g] * dx[t][g] * sum_i w[o][g][i] * q[t][g][i]  (+ min terms),
 // the exact integer dot of quant/codec.h dot_row_q8act, summed in float.
-// How: vpdpbusd wants unsigned x signed, so weights are made unsigned (q4g32: the raw nibble, i.e. +8; q4g32nl: a codebook shifted by +128 via vpshufb;
-// q4g32z: the raw nibble). The offset comes back per group as c[g] * ds[t][g] with
-// ds = dx * sum(q) from the activation preparation (q4g32z: c = its minimum).
+// How: vpdpbusd wants unsigned x signed, so weights are made unsigned (q4g32: the raw nibble,
+// i.e. +8; q4g32nl: a codebook shifted by +128 via vpshufb; q4g32z: the raw nibble). The shift
+// k comes back per group as -k * dw * ds[t][g], with ds = dx * sum(q) from the activation
+// preparation; q4g32z adds min * ds instead. Both ride in the same accumulator: each of a
+// group's 8 lanes takes ds / 8, so the lanes still sum to the group's value.
+// Scales are read from the block headers inside the loop (two groups per 512-bit step), so
+// each row is read once, front to back.
 // Tiles: 4 weight rows x T tokens (T <= 4); the 4 rows' blocks stay in L1 while every token
 // of the batch streams past them, so prefill reads each weight once per 4 rows.
 // Not here: repacked/interleaved layouts (a later, separately tested kernel), float formats.
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "kernels_avx512/isa_tiers.h"
@@ -24,22 +27,16 @@ namespace {
 
 constexpr int kRows = 4;
 
-// Per-thread scratch for the rows' scales: sw[r][g] and corrections c[r][g].
-float* scratch(int64_t n_floats) {
-  static thread_local float* buf = nullptr;
-  static thread_local int64_t cap = 0;
-  if (n_floats > cap) {
-    std::free(buf);
-    cap = n_floats + 1024;
-    buf = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(cap) * 4));
-  }
-  return buf;
-}
-
-inline float h2f(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
+// Lanes 0..7 <- float16 at p, lanes 8..15 <- float16 at p + stride (or 0 when !two).
+inline __m512 f16_pair(const uint8_t* p, int64_t stride, bool two) {
+  uint16_t h[2] = {0, 0};
+  std::memcpy(&h[0], p, 2);
+  if (two) std::memcpy(&h[1], p + stride, 2);
+  uint32_t both;
+  std::memcpy(&both, h, 4);
+  const __m128 v = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(both)));
+  const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(v));
 }
 
 // Per format: block bytes, where the quants start, the unsigned-weight decode of blocks g and
@@ -60,15 +57,15 @@ inline __m512i nibbles(const uint8_t* b, bool two) {
 
 struct Q4 {
   static constexpr int kBytes = 18, kQ = 2;
+  static constexpr float kShift = 8.0f;
+  static constexpr bool kHasMin = false;
   static __m512i load(const uint8_t* b, bool two) { return nibbles<kBytes, kQ>(b, two); }
-  static void scales(const uint8_t* b, float* sw, float* c) {
-    *sw = h2f(b);
-    *c = -8.0f * *sw;
-  }
 };
 
 struct Q4NL {
   static constexpr int kBytes = 18, kQ = 2;
+  static constexpr float kShift = 128.0f;
+  static constexpr bool kHasMin = false;
   static __m512i load(const uint8_t* b, bool two) {
     // quant/blocks.h kCodebookQ4NL + 128 (ggml kvalues_iq4nl shifted to unsigned).
     const __m512i lut = _mm512_broadcast_i32x4(
@@ -78,37 +75,16 @@ struct Q4NL {
                       static_cast<char>(241)));
     return _mm512_shuffle_epi8(lut, nibbles<kBytes, kQ>(b, two));
   }
-  static void scales(const uint8_t* b, float* sw, float* c) {
-    *sw = h2f(b);
-    *c = -128.0f * *sw;
-  }
 };
 
 struct Q4Z {
   static constexpr int kBytes = 20, kQ = 4;
+  static constexpr float kShift = 0.0f;
+  static constexpr bool kHasMin = true;  // float16 minimum after the scale
   static __m512i load(const uint8_t* b, bool two) { return nibbles<kBytes, kQ>(b, two); }
-  static void scales(const uint8_t* b, float* sw, float* c) {
-    *sw = h2f(b);
-    *c = h2f(b + 2);
-  }
 };
 
-inline float hsum(__m512 v) { return simd::hsum_ps(v); }
-
-// sum_g c[g] * ds[g] over n_groups.
-inline float dot_groups(const float* c, const float* ds, int64_t n) {
-  __m512 acc = _mm512_setzero_ps();
-  int64_t g = 0;
-  for (; g + 16 <= n; g += 16)
-    acc = _mm512_fmadd_ps(_mm512_loadu_ps(c + g), _mm512_loadu_ps(ds + g), acc);
-  if (g < n) {
-    const __mmask16 m = static_cast<__mmask16>((1u << (n - g)) - 1);
-    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, c + g), _mm512_maskz_loadu_ps(m, ds + g), acc);
-  }
-  return hsum(acc);
-}
-
-// Lanes 0..7 <- pair[0], lanes 8..15 <- pair[1].
+// Lanes 0..7 <- pair[0], lanes 8..15 <- pair[1] (or 0 when !two).
 inline __m512 expand_pair(const float* pair, bool two) {
   const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
   const __m128 v = two ? _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(pair)))
@@ -118,47 +94,50 @@ inline __m512 expand_pair(const float* pair, bool two) {
 
 // R rows (R <= kRows) starting at o, T tokens starting at t0.
 template <class F, int R, int T>
-void tile(const WeightRows& w, const ActView& x, const float* sw, const float* c, int64_t n_groups,
-          int64_t o, int64_t t0, float* y, int64_t ldy) {
+void tile(const WeightRows& w, const ActView& x, int64_t o, int64_t t0, float* y, int64_t ldy) {
+  const int64_t n_groups = w.n_in / 32;
   __m512 acc[R][T];
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   const uint8_t* rows[R];
   for (int r = 0; r < R; ++r) rows[r] = w.data + (o + r) * w.row_bytes;
+  const __m512 eighth = _mm512_set1_ps(0.125f), minus_shift = _mm512_set1_ps(-F::kShift);
   for (int64_t g = 0; g < n_groups; g += 2) {
     const bool two = g + 1 < n_groups;
     __m512i wu[R];
-    __m512 wd[R];
+    __m512 wd[R], wm[R];
     for (int r = 0; r < R; ++r) {
-      wu[r] = F::load(rows[r] + g * F::kBytes, two);
-      wd[r] = expand_pair(sw + r * n_groups + g, two);
+      const uint8_t* b = rows[r] + g * F::kBytes;
+      wu[r] = F::load(b, two);
+      wd[r] = f16_pair(b, F::kBytes, two);
+      if constexpr (F::kHasMin) wm[r] = f16_pair(b + 2, F::kBytes, two);
     }
     const __mmask64 xm = two ? ~__mmask64{0} : __mmask64{0xffffffffu};
     for (int t = 0; t < T; ++t) {
       const __m512i xq = _mm512_maskz_loadu_epi8(xm, x.q + (t0 + t) * x.ld_q + g * 32);
       const __m512 xd = expand_pair(x.d + (t0 + t) * x.ld_d + g, two);
+      const __m512 xds = _mm512_mul_ps(expand_pair(x.ds + (t0 + t) * x.ld_d + g, two), eighth);
+      const __m512 shift_term = _mm512_mul_ps(xds, minus_shift);
       for (int r = 0; r < R; ++r) {
         const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wu[r], xq);
-        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(wd[r], xd), acc[r][t]);
+        const __m512 inner = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), xd, shift_term);
+        acc[r][t] = _mm512_fmadd_ps(wd[r], inner, acc[r][t]);
+        if constexpr (F::kHasMin) acc[r][t] = _mm512_fmadd_ps(wm[r], xds, acc[r][t]);
       }
     }
   }
-  for (int t = 0; t < T; ++t) {
-    const float* ds = x.ds + (t0 + t) * x.ld_d;
-    for (int r = 0; r < R; ++r)
-      y[(t0 + t) * ldy + o + r] = hsum(acc[r][t]) + dot_groups(c + r * n_groups, ds, n_groups);
-  }
+  for (int t = 0; t < T; ++t)
+    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + o + r] = simd::hsum_ps(acc[r][t]);
 }
 
 template <class F, int R>
-void rows_all_tokens(const WeightRows& w, const ActView& x, const float* sw, const float* c,
-                     int64_t n_groups, int64_t o, float* y, int64_t ldy) {
+void rows_all_tokens(const WeightRows& w, const ActView& x, int64_t o, float* y, int64_t ldy) {
   int64_t t = 0;
-  for (; t + 4 <= x.n_tok; t += 4) tile<F, R, 4>(w, x, sw, c, n_groups, o, t, y, ldy);
+  for (; t + 4 <= x.n_tok; t += 4) tile<F, R, 4>(w, x, o, t, y, ldy);
   switch (x.n_tok - t) {
-    case 3: tile<F, R, 3>(w, x, sw, c, n_groups, o, t, y, ldy); break;
-    case 2: tile<F, R, 2>(w, x, sw, c, n_groups, o, t, y, ldy); break;
-    case 1: tile<F, R, 1>(w, x, sw, c, n_groups, o, t, y, ldy); break;
+    case 3: tile<F, R, 3>(w, x, o, t, y, ldy); break;
+    case 2: tile<F, R, 2>(w, x, o, t, y, ldy); break;
+    case 1: tile<F, R, 1>(w, x, o, t, y, ldy); break;
     default: break;
   }
 }
@@ -166,28 +145,20 @@ void rows_all_tokens(const WeightRows& w, const ActView& x, const float* sw, con
 template <class F>
 void gemm(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t o_begin,
           int64_t o_end) {
-  const int64_t n_groups = w.n_in / 32;
-  float* sw = scratch(2 * kRows * n_groups);
-  float* c = sw + kRows * n_groups;
   for (int64_t o = o_begin; o < o_end; o += kRows) {
     const int R = o + kRows <= o_end ? kRows : static_cast<int>(o_end - o);
-    // The next tile's rows (contiguous after these) are fetched while this one computes: on
-    // its own the scale pass below waits on DRAM at every tile.
+    // The next tile's rows (contiguous after these) are fetched while this one computes: with
+    // the hardware prefetchers alone, each tile started by waiting on DRAM.
     if (o + kRows < o_end) {
       const uint8_t* next = w.data + (o + kRows) * w.row_bytes;
       const int64_t bytes = std::min<int64_t>(kRows, o_end - o - kRows) * w.row_bytes;
       for (int64_t k = 0; k < bytes; k += 64) _mm_prefetch(reinterpret_cast<const char*>(next + k), _MM_HINT_T0);
     }
-    for (int r = 0; r < R; ++r) {
-      const uint8_t* row = w.data + (o + r) * w.row_bytes;
-      for (int64_t g = 0; g < n_groups; ++g)
-        F::scales(row + g * F::kBytes, sw + r * n_groups + g, c + r * n_groups + g);
-    }
     switch (R) {
-      case 4: rows_all_tokens<F, 4>(w, x, sw, c, n_groups, o, y, ldy); break;
-      case 3: rows_all_tokens<F, 3>(w, x, sw, c, n_groups, o, y, ldy); break;
-      case 2: rows_all_tokens<F, 2>(w, x, sw, c, n_groups, o, y, ldy); break;
-      default: rows_all_tokens<F, 1>(w, x, sw, c, n_groups, o, y, ldy); break;
+      case 4: rows_all_tokens<F, 4>(w, x, o, y, ldy); break;
+      case 3: rows_all_tokens<F, 3>(w, x, o, y, ldy); break;
+      case 2: rows_all_tokens<F, 2>(w, x, o, y, ldy); break;
+      default: rows_all_tokens<F, 1>(w, x, o, y, ldy); break;
     }
   }
 }
