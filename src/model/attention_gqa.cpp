@@ -63,13 +63,14 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
       for (int64_t h = 0; h < c.n_head; ++h) {
         const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
         const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
-        const int64_t first = ctx.cache.begin(seq);
+        const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
+        const int64_t first = kv.begin();
         const int64_t start = c.sliding_window > 0 ? std::max<int64_t>(first, end - c.sliding_window) : first;
         const int64_t kv_off = (h / group) * c.head_dim;
         attend_one_head(
             q.data() + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
-            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, start + p, kv_off, c.head_dim, k_buf.data()); },
-            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, start + p, kv_off, c.head_dim, v_buf.data()); },
+            [&](int64_t p) { return kv.k(start + p, kv_off, c.head_dim, k_buf.data()); },
+            [&](int64_t p) { return kv.v(start + p, kv_off, c.head_dim, v_buf.data()); },
             scores.data(),
             attn.data() + r * q_width + h * c.head_dim);
         probs.store(r, h, start, scores.data(), end - start);

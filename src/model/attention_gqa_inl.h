@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/ops/ops.h"
+
 namespace hearth {
 
 template <typename KeyFn, typename ValueFn>
@@ -11,10 +13,7 @@ void attend_one_head(const float* q, int64_t head_dim_k, int64_t head_dim_v, int
                      float scale, KeyFn k_at, ValueFn v_at, float* scores, float* out) {
   float mx = -INFINITY;
   for (int64_t p = 0; p < n_pos; ++p) {
-    const float* k = k_at(p);
-    float s = 0;
-    for (int64_t d = 0; d < head_dim_k; ++d) s += q[d] * k[d];
-    scores[p] = s * scale;
+    scores[p] = ops::dot(q, k_at(p), head_dim_k) * scale;  // vectorised by the kernel table
     mx = std::max(mx, scores[p]);
   }
   double sum = 0;
@@ -26,9 +25,7 @@ void attend_one_head(const float* q, int64_t head_dim_k, int64_t head_dim_v, int
   std::fill(out, out + head_dim_v, 0.0f);
   for (int64_t p = 0; p < n_pos; ++p) {
     scores[p] *= inv;
-    const float* v = v_at(p);
-    const float w = scores[p];
-    for (int64_t d = 0; d < head_dim_v; ++d) out[d] += w * v[d];
+    ops::axpy(scores[p], v_at(p), head_dim_v, out);
   }
 }
 

@@ -15,12 +15,6 @@ namespace {
 // once per block instead of once per head.
 constexpr int64_t kHeadBlock = 8;
 
-float dot(const float* a, const float* b, int64_t n) {
-  float s = 0;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
 }  // namespace
 
 AttentionMla::AttentionMla(AttentionMlaConfig config, AttentionMlaWeights weights)
@@ -130,11 +124,12 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
       for (int64_t h = 0; h < d.n_head; ++h) {
         const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
         const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
-        const int64_t first = ctx.cache.begin(seq);
+        const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
+        const int64_t first = kv.begin();
         attend_one_head(
             q + (r * d.n_head + h) * qk, qk, dv, end - first, config_.scale,
-            [&](int64_t p) { return ctx.cache.k(ctx.layer, seq, first + p, h * qk, qk, k_buf.data()); },
-            [&](int64_t p) { return ctx.cache.v(ctx.layer, seq, first + p, h * dv, dv, v_buf.data()); },
+            [&](int64_t p) { return kv.k(first + p, h * qk, qk, k_buf.data()); },
+            [&](int64_t p) { return kv.v(first + p, h * dv, dv, v_buf.data()); },
             scores.data(),
             attn + (r * d.n_head + h) * dv);
         probs.store(r, h, first, scores.data(), end - first);
@@ -165,9 +160,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
         std::fill(qa, qa + rank, 0.0f);
         const float* w_uk = w_uk_.data() + h * nope * rank;
         for (int64_t i = 0; i < nope; ++i) {
-          const float s = qh[i];
-          const float* wr = w_uk + i * rank;
-          for (int64_t j = 0; j < rank; ++j) qa[j] += s * wr[j];
+          ops::axpy(qh[i], w_uk + i * rank, rank, qa);
         }
         std::copy(qh + nope, qh + qk, qa + rank);
       }
@@ -181,13 +174,14 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t b = 0; b < n_block; ++b) {
         const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-        const int64_t first = ctx.cache.begin(seq);
+        const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
+        const int64_t first = kv.begin();
         const int64_t len = ctx.batch.positions[static_cast<size_t>(r)] + 1 - first;  // positions seen
         const int64_t h0 = b * kHeadBlock, nh = std::min(kHeadBlock, d.n_head - h0);
         const float* qa = q_abs.data() + (r * d.n_head + h0) * kw;
         for (int64_t p = 0; p < len; ++p) {
-          const float* row = ctx.cache.k(ctx.layer, seq, first + p, 0, kw, row_buf.data());
-          for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * len + p)] = dot(qa + h * kw, row, kw) * config_.scale;
+          const float* row = kv.k(first + p, 0, kw, row_buf.data());
+          for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * len + p)] = ops::dot(qa + h * kw, row, kw) * config_.scale;
         }
         for (int64_t h = 0; h < nh; ++h) {
           float* s = scores.data() + h * len;
@@ -201,11 +195,9 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
         float* ol = o_lat.data() + (r * d.n_head + h0) * rank;
         std::fill(ol, ol + nh * rank, 0.0f);
         for (int64_t p = 0; p < len; ++p) {
-          const float* c_kv = ctx.cache.k(ctx.layer, seq, first + p, 0, rank, row_buf.data());
+          const float* c_kv = kv.k(first + p, 0, rank, row_buf.data());
           for (int64_t h = 0; h < nh; ++h) {
-            const float a = scores[static_cast<size_t>(h * len + p)];
-            float* o = ol + h * rank;
-            for (int64_t j = 0; j < rank; ++j) o[j] += a * c_kv[j];
+            ops::axpy(scores[static_cast<size_t>(h * len + p)], c_kv, rank, ol + h * rank);
           }
         }
       }
@@ -218,7 +210,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
         const float* ol = o_lat.data() + (r * d.n_head + h) * rank;
         const float* w_uv = w_uv_.data() + h * dv * rank;
         float* a = attn + (r * d.n_head + h) * dv;
-        for (int64_t e = 0; e < dv; ++e) a[e] = dot(w_uv + e * rank, ol, rank);
+        for (int64_t e = 0; e < dv; ++e) a[e] = ops::dot(w_uv + e * rank, ol, rank);
       }
     }
   }

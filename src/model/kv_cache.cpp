@@ -95,6 +95,30 @@ const float* KvCache::v(int layer, int32_t seq, int64_t pos, int64_t offset, int
   return scratch;
 }
 
+KvLayerRows KvCache::rows(int layer, int32_t seq) const {
+  auto it = seqs_.find(seq);
+  HEARTH_CHECK(it != seqs_.end(), "unknown sequence {}", seq);
+  HEARTH_CHECK(layer >= 0 && layer < static_cast<int>(layout_.k_width.size()));
+  const Sequence& s = it->second;
+  const auto l = static_cast<size_t>(layer);
+  const LayerPages& lp = s.layers[l];
+  // Every page of [begin, length) must exist (rows are written before they are read).
+  for (int64_t page = s.begin / page_positions_; page * page_positions_ < s.length; ++page)
+    HEARTH_CHECK(static_cast<size_t>(page) < lp.pages.size() && lp.pages[static_cast<size_t>(page)],
+                 "KV layer {} of sequence {} has no rows at position {}", layer, seq, page * page_positions_);
+  KvLayerRows r;
+  r.pages_ = lp.pages.data();
+  r.page_positions_ = page_positions_;
+  r.row_bytes_ = k_bytes_[l] + v_bytes_[l];
+  r.k_bytes_ = k_bytes_[l];
+  r.k_width_ = layout_.k_width[l];
+  r.v_width_ = layout_.v_width[l];
+  r.begin_ = s.begin;
+  r.length_ = s.length;
+  r.precision_ = precision_;
+  return r;
+}
+
 int64_t KvCache::bytes_per_token() const {
   int64_t total = 0;
   for (size_t l = 0; l < k_bytes_.size(); ++l) total += k_bytes_[l] + v_bytes_[l];

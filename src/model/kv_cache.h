@@ -20,6 +20,37 @@ struct KvCacheLayout {
   std::vector<int64_t> v_width;  // [n_layer]
 };
 
+// Read access to one layer of one sequence, resolved once: attention reads every cached row
+// of a head through this instead of looking the sequence up per row. Valid until the cache is
+// written or truncated.
+class KvLayerRows {
+ public:
+  int64_t begin() const { return begin_; }
+  int64_t length() const { return length_; }
+  // As KvCache::k / v (positions in [begin, length), not checked here).
+  const float* k(int64_t pos, int64_t offset, int64_t count, float* scratch) const {
+    return values(row(pos), k_width_, offset, count, scratch);
+  }
+  const float* v(int64_t pos, int64_t offset, int64_t count, float* scratch) const {
+    return values(row(pos) + k_bytes_, v_width_, offset, count, scratch);
+  }
+
+ private:
+  friend class KvCache;
+  const uint8_t* row(int64_t pos) const {
+    return pages_[static_cast<size_t>(pos / page_positions_)].get() + (pos % page_positions_) * row_bytes_;
+  }
+  const float* values(const uint8_t* r, int64_t width, int64_t offset, int64_t count, float* scratch) const {
+    if (precision_ == KvPrecision::kF32) return reinterpret_cast<const float*>(r) + offset;
+    kv_decode_range(r, width, precision_, offset, count, scratch);
+    return scratch;
+  }
+  const std::unique_ptr<uint8_t[]>* pages_ = nullptr;
+  int64_t page_positions_ = 0, row_bytes_ = 0, k_bytes_ = 0, k_width_ = 0, v_width_ = 0;
+  int64_t begin_ = 0, length_ = 0;
+  KvPrecision precision_ = KvPrecision::kF32;
+};
+
 class KvCache {
  public:
   explicit KvCache(KvCacheLayout layout, KvPrecision precision = KvPrecision::kF32, int64_t page_positions = 256);
@@ -42,6 +73,8 @@ class KvCache {
   // else decoded into scratch (count floats). Safe to call from several threads at once.
   const float* k(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const;
   const float* v(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const;
+  // One layer of one sequence for reading many rows (every position in [begin, length) written).
+  KvLayerRows rows(int layer, int32_t seq) const;
 
   const KvCacheLayout& layout() const { return layout_; }
   KvPrecision precision() const { return precision_; }

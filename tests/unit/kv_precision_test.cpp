@@ -116,6 +116,14 @@ TEST(KvPrecision, CacheStoresAndReadsEachPrecision) {
       EXPECT_EQ(std::vector<float>(kr, kr + 24), std::vector<float>(k.begin() + 16, k.begin() + 40));
       const float* vr = cache.v(0, seq, pos, 0, 48, scratch.data());
       EXPECT_EQ(std::vector<float>(vr, vr + 48), v);
+      // The resolved per-layer view reads the same values.
+      const KvLayerRows rows = cache.rows(0, seq);
+      EXPECT_EQ(rows.begin(), 0);
+      EXPECT_EQ(rows.length(), 6);
+      const float* kv = rows.k(pos, 16, 24, scratch.data());
+      EXPECT_EQ(std::vector<float>(kv, kv + 24), std::vector<float>(k.begin() + 16, k.begin() + 40));
+      const float* vv = rows.v(pos, 0, 48, scratch.data());
+      EXPECT_EQ(std::vector<float>(vv, vv + 48), v);
     }
     // Two pages of 4 positions for each layer, at this precision's row bytes.
     const int64_t per_pos = kv_row_bytes(48, p) * 2 + kv_row_bytes(20, p);
