@@ -1,4 +1,5 @@
-// GEMM/GEMV of f32, f16, bf16, q8g32 and q6g32 weights against float32 activations, AVX-512F (+F16C
+// GEMM/GEMV of f32, f16, bf16, q8g32 and q6g32 (this tier only: VNNI takes q6g32 with int8
+// activations) weights against float32 activations, AVX-512F (+F16C
 // for f16). Weights are widened to float32 in registers (q8g32: int8 x its block's float16
 // scale, q6g32 likewise) and multiplied with FMA, so the result matches the reference up to summation order:
 // no rounding of activations. q8g32 runs here rather than on the int8-activation VNNI kernel

@@ -1,10 +1,11 @@
-// Integer GEMM/GEMV for the 4-bit g32 block formats (q4g32, q4g32z, q4g32nl) against int8
+// Integer GEMM/GEMV for the 4- and 6-bit g32 block formats (q4g32, q4g32z, q4g32nl, q6g32) against int8
 // activations (ActForm::kQ8G32), AVX-512 VNNI (vpdpbusd), on the canonical stored blocks.
 // (q8g32 keeps float activations: gemm_f32act_avx512.cpp says why.)
 // Contract: y[t][o] = sum_g dw[o][g] * dx[t][g] * sum_i w[o][g][i] * q[t][g][i]  (+ min terms),
 // the exact integer dot of quant/codec.h dot_row_q8act, summed in float.
 // How: vpdpbusd wants unsigned x signed, so weights are made unsigned (q4g32: the raw nibble,
-// i.e. +8; q4g32nl: a codebook shifted by +128 via vpshufb; q4g32z: the raw nibble). The shift
+// i.e. +8; q4g32nl: a codebook shifted by +128 via vpshufb; q4g32z: the raw nibble; q6g32: the
+// raw 6-bit value, i.e. +32). The shift
 // k comes back per group as -k * dw * ds[t][g], with ds = dx * sum(q) from the activation
 // preparation; q4g32z adds min * ds instead. Both ride in the same accumulator: each of a
 // group's 8 lanes takes ds / 8, so the lanes still sum to the group's value.
@@ -74,6 +75,28 @@ struct Q4NL {
                       static_cast<char>(181), static_cast<char>(197), static_cast<char>(217),
                       static_cast<char>(241)));
     return _mm512_shuffle_epi8(lut, nibbles<kBytes, kQ>(b, two));
+  }
+};
+
+// q6g32: u = low nibble | high 2 bits << 4, in 0..63 (level + 32). qh[k] holds the high bits of
+// elements k, k+8, k+16, k+24 at bits 0, 2, 4, 6 (quant/blocks.h).
+inline __m256i six_high(const uint8_t* qh) {
+  const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(qh));
+  const __m128i m3 = _mm_set1_epi8(3);
+  const __m128i h0 = _mm_and_si128(q, m3), h1 = _mm_and_si128(_mm_srli_epi16(q, 2), m3);
+  const __m128i h2 = _mm_and_si128(_mm_srli_epi16(q, 4), m3), h3 = _mm_and_si128(_mm_srli_epi16(q, 6), m3);
+  const __m256i v = _mm256_set_m128i(_mm_unpacklo_epi64(h2, h3), _mm_unpacklo_epi64(h0, h1));
+  return _mm256_slli_epi16(v, 4);  // values <= 3: the shift stays inside each byte
+}
+
+struct Q6 {
+  static constexpr int kBytes = 26, kQ = 2;
+  static constexpr float kShift = 32.0f;
+  static constexpr bool kHasMin = false;
+  static __m512i load(const uint8_t* b, bool two) {
+    const __m256i h1 = two ? six_high(b + kBytes + 18) : _mm256_setzero_si256();
+    const __m512i high = _mm512_inserti64x4(_mm512_castsi256_si512(six_high(b + 18)), h1, 1);
+    return _mm512_or_si512(nibbles<kBytes, kQ>(b, two), high);
   }
 };
 
@@ -169,6 +192,7 @@ void register_avx512vnni(KernelTable& t) {
   set_gemm(t, Format::kQ4G32, gemm<Q4>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32Z, gemm<Q4Z>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32NL, gemm<Q4NL>, ActForm::kQ8G32);
+  set_gemm(t, Format::kQ6G32, gemm<Q6>, ActForm::kQ8G32);
 }
 
 }  // namespace hearth::kernels
