@@ -124,7 +124,15 @@ void set_gemm(KernelTable& t, Format f, GemmFn fn, ActForm form) {
   t.act_form[static_cast<int>(f)] = form;
 }
 void set_prepare_q8(KernelTable& t, PrepareQ8Fn fn) { t.prepare_q8 = fn; }
-void set_row_ops(KernelTable& t, const RowOps& ops) { t.row = ops; }
+void set_row_ops(KernelTable& t, const RowOps& ops) {
+  // A tier replaces the helpers it has and keeps the lower tier's others.
+  if (ops.rms_norm) t.row.rms_norm = ops.rms_norm;
+  if (ops.swiglu) t.row.swiglu = ops.swiglu;
+  if (ops.axpy) t.row.axpy = ops.axpy;
+  if (ops.dot) t.row.dot = ops.dot;
+  if (ops.dot_rows) t.row.dot_rows = ops.dot_rows;
+  if (ops.weighted_sum_rows) t.row.weighted_sum_rows = ops.weighted_sum_rows;
+}
 
 namespace ref {
 MatmulFn reference_table_matmul(Format f) {

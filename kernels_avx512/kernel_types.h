@@ -60,6 +60,10 @@ struct RowOps {
   void (*axpy)(float a, const float* x, int64_t n, float* y);
   // sum_i a[i] * b[i]
   float (*dot)(const float* a, const float* b, int64_t n);
+  // out[p] = sum_i q[i] * rows[p][i] for p < n (attention scores against n cached keys)
+  void (*dot_rows)(const float* q, const float* const* rows, int64_t n, int64_t dim, float* out);
+  // out[i] = sum_p w[p] * rows[p][i] for i < dim (attention's weighted values; out overwritten)
+  void (*weighted_sum_rows)(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out);
 };
 
 // Roofline probes (hearth bench --roofline); null where the tier has none.

@@ -119,6 +119,32 @@ float dot(const float* a, const float* b, int64_t n) {
   return simd::hsum_ps(_mm512_add_ps(acc0, acc1));
 }
 
+void dot_rows(const float* q, const float* const* rows, int64_t n, int64_t dim, float* out) {
+  for (int64_t p = 0; p < n; ++p) out[p] = dot(q, rows[p], dim);
+}
+
+// Blocks of 128 output values live in 8 registers while every row streams past them, so out is
+// written once instead of once per row.
+void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out) {
+  constexpr int kRegs = 8;
+  for (int64_t d0 = 0; d0 < dim; d0 += 16 * kRegs) {
+    __m512 acc[kRegs];
+    __mmask16 m[kRegs];
+    for (int k = 0; k < kRegs; ++k) {
+      acc[k] = _mm512_setzero_ps();
+      const int64_t i = d0 + 16 * k;
+      m[k] = i < dim ? tail_mask(i, dim) : __mmask16(0);
+    }
+    for (int64_t p = 0; p < n; ++p) {
+      const __m512 wv = _mm512_set1_ps(w[p]);
+      const float* r = rows[p] + d0;
+      for (int k = 0; k < kRegs; ++k)
+        acc[k] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m[k], r + 16 * k), acc[k]);
+    }
+    for (int k = 0; k < kRegs; ++k) _mm512_mask_storeu_ps(out + d0 + 16 * k, m[k], acc[k]);
+  }
+}
+
 }  // namespace
 
 void prepare_q8_avx512(const float* x, int64_t n, int8_t* q, float* d, float* ds) {
@@ -133,6 +159,8 @@ void register_avx512(KernelTable& t) {
   ops.swiglu = swiglu;
   ops.axpy = axpy;
   ops.dot = dot;
+  ops.dot_rows = dot_rows;
+  ops.weighted_sum_rows = weighted_sum_rows;
   set_row_ops(t, ops);
 }
 

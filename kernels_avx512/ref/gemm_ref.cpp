@@ -42,6 +42,15 @@ float dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+void dot_rows(const float* q, const float* const* rows, int64_t n, int64_t dim, float* out) {
+  for (int64_t p = 0; p < n; ++p) out[p] = dot(q, rows[p], dim);
+}
+
+void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out) {
+  for (int64_t i = 0; i < dim; ++i) out[i] = 0.0f;
+  for (int64_t p = 0; p < n; ++p) axpy(w[p], rows[p], dim, out);
+}
+
 }  // namespace
 
 // ggml quantize_row_q8_0_ref with a float scale, as quant/codec.cpp quantize_activations_q8.
@@ -78,6 +87,8 @@ void register_reference_gemm(KernelTable& t) {
   t.row.swiglu = swiglu;
   t.row.axpy = axpy;
   t.row.dot = dot;
+  t.row.dot_rows = dot_rows;
+  t.row.weighted_sum_rows = weighted_sum_rows;
 }
 
 }  // namespace hearth::kernels::ref

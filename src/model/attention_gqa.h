@@ -44,11 +44,13 @@ class AttentionGqa final : public LayerBlock {
 };
 
 // softmax(q . k_p * scale) over positions p in [0, n_pos) of one sequence, then the weighted
-// sum of v_p into out. Shared by the attention variants; probs (n_pos) may be null.
-// k_at(p) / v_at(p) return the head's key / value row at position p.
+// sum of v_p into out. Shared by the attention variants; scores (n_pos) ends as the probabilities.
+// k_at(p) / v_at(p) return the head's key / value row at position p; every row returned must
+// stay valid until the call ends (rows[n_pos] is scratch for their addresses).
 template <typename KeyFn, typename ValueFn>
 void attend_one_head(const float* q, int64_t head_dim_k, int64_t head_dim_v, int64_t n_pos,
-                     float scale, KeyFn k_at, ValueFn v_at, float* scores, float* out);
+                     float scale, KeyFn k_at, ValueFn v_at, float* scores, const float** rows,
+                     float* out);
 
 }  // namespace hearth
 

@@ -144,6 +144,14 @@ void axpy(float a, const float* x, int64_t n, float* y) { kernels::kernel_table(
 
 float dot(const float* a, const float* b, int64_t n) { return kernels::kernel_table().row.dot(a, b, n); }
 
+void dot_rows(const float* q, const float* const* rows, int64_t n, int64_t dim, float* out) {
+  kernels::kernel_table().row.dot_rows(q, rows, n, dim, out);
+}
+
+void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out) {
+  kernels::kernel_table().row.weighted_sum_rows(w, rows, n, dim, out);
+}
+
 void set_num_threads(int n) {
   if (n > 0) omp_set_num_threads(n);
 }

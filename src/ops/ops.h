@@ -65,6 +65,11 @@ void axpy(float a, const float* x, int64_t n, float* y);
 // sum_i a[i] * b[i] (float32, SIMD order)
 float dot(const float* a, const float* b, int64_t n);
 
+// out[p] = dot(q, rows[p], dim) for p < n.
+void dot_rows(const float* q, const float* const* rows, int64_t n, int64_t dim, float* out);
+// out[i] = sum_p w[p] * rows[p][i] for i < dim (out overwritten).
+void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out);
+
 // Threads used by the parallel ops (OpenMP). 0 = leave the default.
 void set_num_threads(int n);
 int num_threads();

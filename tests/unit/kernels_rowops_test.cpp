@@ -2,6 +2,7 @@
 // quant/codec.h quantize_activations_q8, over awkward lengths, with guard values after outputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -72,6 +73,46 @@ TEST(KernelsRowOps, RowHelpersMatchReference) {
       double mag = 0;
       for (int64_t i = 0; i < n; ++i) mag += std::fabs(a[i] * b[i]);
       EXPECT_NEAR(ops.dot(a.data(), b.data(), n), ref.dot(a.data(), b.data(), n), 1e-6 * mag);
+    }
+  }
+}
+
+// Attention's batched helpers against a double-precision sum: n rows (0 included) of awkward
+// widths, rows scattered in memory as a paged cache leaves them, guard values after out.
+TEST(KernelsRowOps, RowBatchesMatchDoubleSums) {
+  for (int ti = 0; ti < table_count(); ++ti) {
+    const RowOps& ops = table_at(ti).row;
+    for (int64_t dim : {1, 15, 16, 17, 64, 127, 128, 129, 300}) {
+      for (int64_t n : {0, 1, 5, 33}) {
+        SCOPED_TRACE(testing::Message() << table_at(ti).tier << " dim " << dim << " n " << n);
+        const int64_t stride = dim + 7;  // rows not contiguous
+        const std::vector<float> store = random_vec(std::max<int64_t>(n, 1) * stride, 11), q = random_vec(dim, 12),
+                                 w = random_vec(std::max<int64_t>(n, 1), 13);
+        std::vector<const float*> rows;
+        for (int64_t p = 0; p < n; ++p) rows.push_back(store.data() + (n - 1 - p) * stride);
+        std::vector<float> scores(static_cast<size_t>(n + 1), kGuard);
+        ops.dot_rows(q.data(), rows.data(), n, dim, scores.data());
+        for (int64_t p = 0; p < n; ++p) {
+          double want = 0, mag = 0;
+          for (int64_t i = 0; i < dim; ++i) {
+            want += double(q[i]) * rows[p][i];
+            mag += std::fabs(double(q[i]) * rows[p][i]);
+          }
+          ASSERT_NEAR(scores[p], want, 1e-6 * mag + 1e-30) << "dot_rows " << p;
+        }
+        EXPECT_EQ(scores[n], kGuard);
+        std::vector<float> out(static_cast<size_t>(dim + 1), kGuard);
+        ops.weighted_sum_rows(w.data(), rows.data(), n, dim, out.data());
+        for (int64_t i = 0; i < dim; ++i) {
+          double want = 0, mag = 0;
+          for (int64_t p = 0; p < n; ++p) {
+            want += double(w[p]) * rows[p][i];
+            mag += std::fabs(double(w[p]) * rows[p][i]);
+          }
+          ASSERT_NEAR(out[i], want, 1e-6 * mag + 1e-30) << "weighted_sum_rows " << i;
+        }
+        EXPECT_EQ(out[dim], kGuard);
+      }
     }
   }
 }
