@@ -143,6 +143,13 @@ Result<ConvertReport> convert_checkpoint(const ConvertOptions& opt) {
     names.push_back(n);
   }
   std::sort(names.begin(), names.end(), natural_less);
+  const bool tied_embeddings = !src.has_tensor("lm_head.weight");
+  std::vector<TensorPlan> plans;
+  for (const std::string& n : names) {
+    const TensorView t = src.tensor(n).value();
+    plans.push_back({classify_tensor(n, tied_embeddings), t.format, t.shape.empty() ? std::vector<int64_t>{1} : t.shape});
+  }
+  const std::string budget = fit_budget(*policy, plans);
 
   ActivationStats stats;
   if (!opt.calibrate.empty()) {
@@ -186,12 +193,12 @@ Result<ConvertReport> convert_checkpoint(const ConvertOptions& opt) {
 
   ConvertReport report;
   report.policy = policy->describe();
+  report.budget = budget;
   report.calib_tokens = stats.tokens;
   QuantOptions qopt;
   qopt.search = policy->search;
   Progress bar("convert", "MB", 1e6, opt.progress);
   uint64_t done_bytes = 0;
-  const bool tied_embeddings = !src.has_tensor("lm_head.weight");
   for (size_t i = 0; i < names.size(); ++i) {
     const TensorView t = src.tensor(names[i]).value();
     TensorReport tr;

@@ -47,6 +47,7 @@ struct TensorReport {
 struct ConvertReport {
   std::vector<TensorReport> tensors;  // in file order
   std::string policy;                 // QuantPolicy::describe()
+  std::string budget;                 // what fit_budget changed ("" = nothing)
   uint64_t file_bytes = 0;
   uint64_t tensor_bytes = 0;
   int64_t calib_tokens = 0;

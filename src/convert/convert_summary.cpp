@@ -32,7 +32,7 @@ std::string summarize(const ConvertReport& r) {
     c.formats.insert(std::string(format_traits(t.format).name));
     params += n;
   }
-  std::string s = fmt::format("policy: {}\n", r.policy);
+  std::string s = r.budget + fmt::format("policy: {}\n", r.policy);
   if (r.calib_tokens > 0) s += fmt::format("calibration: {} tokens\n", r.calib_tokens);
   s += fmt::format("{:<15} {:>7} {:>11} {:>11} {:>6}  {:>10} {:>10}  {}\n", "class", "tensors",
                    "params", "bytes", "bpw", "rel_rmse", "max", "formats");

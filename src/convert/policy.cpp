@@ -65,6 +65,7 @@ Result<QuantPolicy> make_policy(const std::string& preset, const std::string& po
     // file past 5.0 bpw. float16, not bfloat16: 10 mantissa bits, and router weights sit well
     // inside its range.
     set(p, TensorClass::kRouter, Format::kF16);
+    p.max_bpw = 5.0;
   } else if (!preset.empty()) {
     return Status::errorf("--quant '{}' is not a preset (expected q8 or q4)", preset);
   }
@@ -82,6 +83,7 @@ Result<QuantPolicy> make_policy(const std::string& preset, const std::string& po
     if (!c)
       return Status::errorf("--policy: unknown tensor class '{}' (expected one of experts, "
                             "shared_experts, mlp, attn, embed, lm_head, router, norm, other)", cls);
+    p.from_user[static_cast<size_t>(*c)] = true;
     if (fmt_name == "keep") {
       set(p, *c, std::nullopt);
       continue;
@@ -125,6 +127,37 @@ Format choose_format(const QuantPolicy& policy, TensorClass cls, Format source,
     return source;
   }
   return *want;
+}
+
+double planned_bpw(const QuantPolicy& policy, const std::vector<TensorPlan>& tensors) {
+  double bits = 0, params = 0;
+  for (const TensorPlan& t : tensors) {
+    double n = 1;
+    for (int64_t d : t.shape) n *= static_cast<double>(d);
+    bool fallback = false;
+    bits += n * format_traits(choose_format(policy, t.cls, t.source, t.shape, &fallback)).bits_per_weight();
+    params += n;
+  }
+  return params > 0 ? bits / params : 0.0;
+}
+
+std::string fit_budget(QuantPolicy& policy, const std::vector<TensorPlan>& tensors) {
+  if (policy.max_bpw <= 0) return "";
+  std::string changes;
+  for (TensorClass c : {TensorClass::kEmbed, TensorClass::kLmHead}) {
+    const double before = planned_bpw(policy, tensors);
+    if (before <= policy.max_bpw) break;
+    const auto i = static_cast<size_t>(c);
+    if (policy.from_user[i] || policy.format[i] != Format::kQ6G32) continue;
+    policy.format[i] = Format::kQ4G32NL;
+    if (planned_bpw(policy, tensors) == before) {  // no tensor of this class (e.g. tied embeddings)
+      policy.format[i] = Format::kQ6G32;
+      continue;
+    }
+    changes += fmt::format("budget: {} q6g32 -> q4g32nl ({:.3f} -> {:.3f} bpw; the preset's limit is {:.1f})\n",
+                           class_name(c), before, planned_bpw(policy, tensors), policy.max_bpw);
+  }
+  return changes;
 }
 
 std::optional<Format> escalate_format(Format current, Format source) {

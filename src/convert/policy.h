@@ -43,6 +43,8 @@ struct QuantPolicy {
   // Per class: the format to store, or nullopt = keep the checkpoint's float format.
   std::array<std::optional<Format>, kClassCount> format{};
   bool search = true;  // false: round-to-nearest (the RTN baseline)
+  std::array<bool, kClassCount> from_user{};  // classes --policy set (budget rules leave them)
+  double max_bpw = 0;  // the preset's budget over all tensors (q4: 5.0); 0 = none
 
   std::string describe() const;  // "experts=q4g32nl,attn=q8g32,...,router=keep"
   nlohmann::json to_json() const;
@@ -51,6 +53,21 @@ struct QuantPolicy {
 // preset: "q8" or "q4" (or "" when `policy` names every class it needs); `policy` overrides
 // classes: comma-separated class=format, format one of quant/format.h's names or "keep".
 Result<QuantPolicy> make_policy(const std::string& preset, const std::string& policy);
+
+// One tensor as the budget sees it.
+struct TensorPlan {
+  TensorClass cls;
+  Format source;
+  std::vector<int64_t> shape;
+};
+
+// Bits per weight of these tensors under the policy (choose_format per tensor).
+double planned_bpw(const QuantPolicy& policy, const std::vector<TensorPlan>& tensors);
+
+// Holds policy.max_bpw: while the tensors would exceed it, the vocabulary matrices step down
+// from q6g32 to q4g32nl, the embedding first, then the LM head (classes from --policy are left
+// alone). Returns one line per change ("" when none was needed), for the summary.
+std::string fit_budget(QuantPolicy& policy, const std::vector<TensorPlan>& tensors);
 
 // The format tensor `name` gets under `policy`: 1-D tensors and classes set to keep stay in
 // the source format; a quantized format whose block does not divide the row length falls back

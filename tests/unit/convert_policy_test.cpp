@@ -60,6 +60,38 @@ TEST(ConvertPolicy, PresetsAndOverrides) {
   EXPECT_FALSE(make_policy("q5", ""));
 }
 
+// The q4 preset holds 5.0 bpw: the q6g32 vocabulary matrices step down to q4g32nl (embedding
+// first) only when the whole would exceed it, and never a class the user set.
+TEST(ConvertPolicy, Q4BudgetStepsDownTheVocabularyMatrices) {
+  const auto plan = [](int64_t vocab_rows) {
+    return std::vector<TensorPlan>{{TensorClass::kExperts, Format::kBF16, {1000, 1024}},
+                                   {TensorClass::kEmbed, Format::kBF16, {vocab_rows, 64}},
+                                   {TensorClass::kLmHead, Format::kBF16, {vocab_rows, 64}},
+                                   {TensorClass::kNorm, Format::kBF16, {1024}}};
+  };
+  auto small = make_policy("q4", "");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->max_bpw, 5.0);
+  EXPECT_EQ(fit_budget(*small, plan(1000)), "");  // vocab 2 x 64K of 1.15M params: 4.73 bpw
+  EXPECT_EQ(small->format[int(TensorClass::kEmbed)], Format::kQ6G32);
+  // Vocabulary matrices of 2 x 640K params next to 1M: the embedding steps down, then the LM head.
+  auto large = make_policy("q4", "");
+  const std::string changes = fit_budget(*large, plan(10000));
+  EXPECT_NE(changes.find("embed q6g32 -> q4g32nl"), std::string::npos) << changes;
+  EXPECT_EQ(large->format[int(TensorClass::kEmbed)], Format::kQ4G32NL);
+  EXPECT_LE(planned_bpw(*large, plan(10000)), 5.0);
+  auto huge = make_policy("q4", "");
+  fit_budget(*huge, plan(40000));
+  EXPECT_EQ(huge->format[int(TensorClass::kEmbed)], Format::kQ4G32NL);
+  EXPECT_EQ(huge->format[int(TensorClass::kLmHead)], Format::kQ4G32NL);
+  // The user's own classes stay as given, even over budget.
+  auto user = make_policy("q4", "embed=q6g32,lm_head=q6g32");
+  EXPECT_EQ(fit_budget(*user, plan(40000)), "");
+  EXPECT_GT(planned_bpw(*user, plan(40000)), 5.0);
+  auto q8 = make_policy("q8", "");
+  EXPECT_EQ(fit_budget(*q8, plan(40000)), "");  // no budget
+}
+
 TEST(ConvertPolicy, FallsBackToFloatWhenTheBlockDoesNotFit) {
   auto p = make_policy("q4", "");
   ASSERT_TRUE(p);
