@@ -20,7 +20,9 @@ void add_kv_option(CLI::App& app, KvPrecision& kv, const std::string& name, cons
          name, [&kv](const std::string& s) { kv = parse_kv_precision(s).value_or(KvPrecision::kF32); },
          whose + " precision: f32 (exact), bf16 (half the memory) or q8 (int8 with a float16 scale per 32 "
          "values, about 0.27x of f32)")
-      ->check(CLI::IsMember({"f32", "bf16", "q8"}))
+      ->check(CLI::IsMember(std::vector<std::string>{std::string(kv_precision_name(KvPrecision::kF32)),
+                                                     std::string(kv_precision_name(KvPrecision::kBf16)),
+                                                     std::string(kv_precision_name(KvPrecision::kQ8))}))
       ->default_str("f32");
 }
 

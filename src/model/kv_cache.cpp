@@ -42,7 +42,7 @@ int64_t KvCache::length(int32_t seq) const {
   return it->second.length;
 }
 
-uint8_t* KvCache::row(int layer, int32_t seq, int64_t pos, bool write) {
+uint8_t* KvCache::write_row(int layer, int32_t seq, int64_t pos) {
   auto it = seqs_.find(seq);
   HEARTH_CHECK(it != seqs_.end(), "unknown sequence {}", seq);
   HEARTH_CHECK(pos >= 0 && layer >= 0 && layer < static_cast<int>(layout_.k_width.size()));
@@ -51,48 +51,22 @@ uint8_t* KvCache::row(int layer, int32_t seq, int64_t pos, bool write) {
   LayerPages& lp = s.layers[l];
   const auto page = static_cast<size_t>(pos / page_positions_);
   const int64_t row_bytes = k_bytes_[l] + v_bytes_[l];
-  if (write) {
-    if (lp.pages.size() <= page) lp.pages.resize(page + 1);
-    if (!lp.pages[page]) lp.pages[page].reset(new uint8_t[static_cast<size_t>(page_positions_ * row_bytes)]());
-    if (s.length == 0) s.begin = pos;
-    HEARTH_CHECK(pos >= s.begin, "KV write at {} before the sequence start {}", pos, s.begin);
-    if (pos + 1 > s.length) s.length = pos + 1;
-  } else {
-    HEARTH_CHECK(pos >= s.begin && pos < s.length && page < lp.pages.size() && lp.pages[page], "KV read outside [{}, {})", s.begin, s.length);
-  }
+  if (lp.pages.size() <= page) lp.pages.resize(page + 1);
+  if (!lp.pages[page]) lp.pages[page].reset(new uint8_t[static_cast<size_t>(page_positions_ * row_bytes)]());
+  if (s.length == 0) s.begin = pos;
+  HEARTH_CHECK(pos >= s.begin, "KV write at {} before the sequence start {}", pos, s.begin);
+  if (pos + 1 > s.length) s.length = pos + 1;
   return lp.pages[page].get() + (pos % page_positions_) * row_bytes;
-}
-
-const uint8_t* KvCache::read_row(int layer, int32_t seq, int64_t pos) const {
-  return const_cast<KvCache*>(this)->row(layer, seq, pos, false);
 }
 
 void KvCache::write_k(int layer, int32_t seq, int64_t pos, const float* src) {
   const auto l = static_cast<size_t>(layer);
-  kv_encode_row(src, layout_.k_width[l], precision_, row(layer, seq, pos, true));
+  kv_encode_row(src, layout_.k_width[l], precision_, write_row(layer, seq, pos));
 }
 
 void KvCache::write_v(int layer, int32_t seq, int64_t pos, const float* src) {
   const auto l = static_cast<size_t>(layer);
-  kv_encode_row(src, layout_.v_width[l], precision_, row(layer, seq, pos, true) + k_bytes_[l]);
-}
-
-const float* KvCache::k(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const {
-  const auto l = static_cast<size_t>(layer);
-  HEARTH_CHECK(offset >= 0 && count >= 0 && offset + count <= layout_.k_width[l]);
-  const uint8_t* r = read_row(layer, seq, pos);
-  if (precision_ == KvPrecision::kF32) return reinterpret_cast<const float*>(r) + offset;
-  kv_decode_range(r, layout_.k_width[l], precision_, offset, count, scratch);
-  return scratch;
-}
-
-const float* KvCache::v(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const {
-  const auto l = static_cast<size_t>(layer);
-  HEARTH_CHECK(offset >= 0 && count >= 0 && offset + count <= layout_.v_width[l]);
-  const uint8_t* r = read_row(layer, seq, pos) + k_bytes_[l];
-  if (precision_ == KvPrecision::kF32) return reinterpret_cast<const float*>(r) + offset;
-  kv_decode_range(r, layout_.v_width[l], precision_, offset, count, scratch);
-  return scratch;
+  kv_encode_row(src, layout_.v_width[l], precision_, write_row(layer, seq, pos) + k_bytes_[l]);
 }
 
 KvLayerRows KvCache::rows(int layer, int32_t seq) const {

@@ -27,7 +27,9 @@ class KvLayerRows {
  public:
   int64_t begin() const { return begin_; }
   int64_t length() const { return length_; }
-  // As KvCache::k / v (positions in [begin, length), not checked here).
+  // Values [offset, offset + count) of the key / value row at pos, as float32: a pointer into
+  // the cache for f32, else decoded into scratch (count floats). pos in [begin, length), not
+  // checked here.
   const float* k(int64_t pos, int64_t offset, int64_t count, float* scratch) const {
     return values(row(pos), k_width_, offset, count, scratch);
   }
@@ -69,11 +71,8 @@ class KvCache {
   // demand and extends length().
   void write_k(int layer, int32_t seq, int64_t pos, const float* row);
   void write_v(int layer, int32_t seq, int64_t pos, const float* row);
-  // Values [offset, offset + count) of a stored row as float32: points into the cache for f32,
-  // else decoded into scratch (count floats). Safe to call from several threads at once.
-  const float* k(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const;
-  const float* v(int layer, int32_t seq, int64_t pos, int64_t offset, int64_t count, float* scratch) const;
-  // One layer of one sequence for reading many rows (every position in [begin, length) written).
+  // One layer of one sequence for reading (every position in [begin, length) written). Safe
+  // to use from several threads at once.
   KvLayerRows rows(int layer, int32_t seq) const;
 
   const KvCacheLayout& layout() const { return layout_; }
@@ -94,8 +93,7 @@ class KvCache {
     int64_t length = 0;
     int64_t begin = 0;
   };
-  uint8_t* row(int layer, int32_t seq, int64_t pos, bool write);
-  const uint8_t* read_row(int layer, int32_t seq, int64_t pos) const;
+  uint8_t* write_row(int layer, int32_t seq, int64_t pos);
 
   KvCacheLayout layout_;
   KvPrecision precision_;
