@@ -16,13 +16,13 @@ void add_model_options(CLI::App& app, ModelOptions& opt, bool required) {
 }
 
 void add_kv_option(CLI::App& app, KvPrecision& kv, const std::string& name, const std::string& whose) {
+  std::vector<std::string> names;
+  for (KvPrecision p : kKvPrecisions) names.emplace_back(kv_precision_name(p));
   app.add_option_function<std::string>(
          name, [&kv](const std::string& s) { kv = parse_kv_precision(s).value_or(KvPrecision::kF32); },
          whose + " precision: f32 (exact), bf16 (half the memory) or q8 (int8 with a float16 scale per 32 "
          "values, about 0.27x of f32)")
-      ->check(CLI::IsMember(std::vector<std::string>{std::string(kv_precision_name(KvPrecision::kF32)),
-                                                     std::string(kv_precision_name(KvPrecision::kBf16)),
-                                                     std::string(kv_precision_name(KvPrecision::kQ8))}))
+      ->check(CLI::IsMember(names))
       ->default_str("f32");
 }
 

@@ -60,7 +60,7 @@ int run_inspect_kv(const std::string& path, const std::vector<int64_t>& position
     for (int64_t n : positions) std::printf(" %22s", fmt::format("{} positions", n).c_str());
     std::printf("\n");
   }
-  for (KvPrecision p : {KvPrecision::kF32, KvPrecision::kBf16, KvPrecision::kQ8}) {
+  for (KvPrecision p : kKvPrecisions) {
     const KvCache cached(plan->cached, p), mha(plan->mha, p);
     for (const auto& [label, cache] : {std::pair<const char*, const KvCache*>{"this model", &cached}, {"plain MHA", &mha}}) {
       nlohmann::json row = {{"kv", kv_precision_name(p)}, {"cache", label}, {"bytes_per_position", cache->bytes_per_token()},

@@ -1,5 +1,6 @@
 #include "src/convert/policy.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace hearth::convert {
@@ -148,12 +149,9 @@ std::string fit_budget(QuantPolicy& policy, const std::vector<TensorPlan>& tenso
     const double before = planned_bpw(policy, tensors);
     if (before <= policy.max_bpw) break;
     const auto i = static_cast<size_t>(c);
-    if (policy.from_user[i] || policy.format[i] != Format::kQ6G32) continue;
+    const bool present = std::any_of(tensors.begin(), tensors.end(), [c](const TensorPlan& t) { return t.cls == c; });
+    if (!present || policy.from_user[i] || policy.format[i] != Format::kQ6G32) continue;  // e.g. tied embeddings
     policy.format[i] = Format::kQ4G32NL;
-    if (planned_bpw(policy, tensors) == before) {  // no tensor of this class (e.g. tied embeddings)
-      policy.format[i] = Format::kQ6G32;
-      continue;
-    }
     changes += fmt::format("budget: {} q6g32 -> q4g32nl ({:.3f} -> {:.3f} bpw; the preset's limit is {:.1f})\n",
                            class_name(c), before, planned_bpw(policy, tensors), policy.max_bpw);
   }

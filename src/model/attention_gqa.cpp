@@ -14,6 +14,14 @@ AttentionGqa::AttentionGqa(AttentionGqaConfig config, AttentionGqaWeights weight
   HEARTH_CHECK(config_.n_head % config_.n_head_kv == 0);
 }
 
+AttendScratch::AttendScratch(KvPrecision precision, int64_t max_ctx, int64_t k_dim, int64_t v_dim)
+    : k_slot_(precision == KvPrecision::kF32 ? 0 : k_dim),
+      v_slot_(precision == KvPrecision::kF32 ? 0 : v_dim),
+      scores_(static_cast<size_t>(max_ctx)),
+      k_buf_(static_cast<size_t>(max_ctx * k_slot_)),
+      v_buf_(static_cast<size_t>(max_ctx * v_slot_)),
+      rows_(static_cast<size_t>(max_ctx)) {}
+
 void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) {
   const AttentionGqaConfig& c = config_;
   const int64_t n = ctx.n_rows();
@@ -56,12 +64,7 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   const int64_t group = c.n_head / c.n_head_kv;
 #pragma omp parallel
   {
-    // Decoded rows (bf16 / q8 caches) need a slot per position: attend_one_head holds them all.
-    const int64_t max_ctx = probs.max_ctx();
-    const int64_t slot = ctx.cache.precision() == KvPrecision::kF32 ? 0 : c.head_dim;
-    std::vector<float> scores(static_cast<size_t>(max_ctx));
-    std::vector<float> k_buf(static_cast<size_t>(max_ctx * slot)), v_buf(k_buf.size());
-    std::vector<const float*> rows(static_cast<size_t>(max_ctx));
+    AttendScratch scratch(ctx.cache.precision(), probs.max_ctx(), c.head_dim, c.head_dim);
 #pragma omp for collapse(2) schedule(dynamic, 1)
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t h = 0; h < c.n_head; ++h) {
@@ -73,11 +76,10 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
         const int64_t kv_off = (h / group) * c.head_dim;
         attend_one_head(
             q.data() + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
-            [&](int64_t p) { return kv.k(start + p, kv_off, c.head_dim, k_buf.data() + p * slot); },
-            [&](int64_t p) { return kv.v(start + p, kv_off, c.head_dim, v_buf.data() + p * slot); },
-            scores.data(), rows.data(),
-            attn.data() + r * q_width + h * c.head_dim);
-        probs.store(r, h, start, scores.data(), end - start);
+            [&](int64_t p) { return kv.k(start + p, kv_off, c.head_dim, scratch.k_slot(p)); },
+            [&](int64_t p) { return kv.v(start + p, kv_off, c.head_dim, scratch.v_slot(p)); },
+            scratch.scores(), scratch.rows(), attn.data() + r * q_width + h * c.head_dim);
+        probs.store(r, h, start, scratch.scores(), end - start);
       }
     }
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "quant/tensor.h"
+#include "src/model/kv_precision.h"
 #include "src/model/layer_context.h"
 #include "src/model/rope.h"
 
@@ -47,6 +48,23 @@ class AttentionGqa final : public LayerBlock {
 // sum of v_p into out. Shared by the attention variants; scores (n_pos) ends as the probabilities.
 // k_at(p) / v_at(p) return the head's key / value row at position p; every row returned must
 // stay valid until the call ends (rows[n_pos] is scratch for their addresses).
+// Per-thread scratch of attend_one_head over up to max_ctx positions: scores, the rows'
+// addresses, and for bf16 / q8 caches one decoded key and value row per position (the call
+// holds them all at once); f32 rows are read in place and take no slot.
+class AttendScratch {
+ public:
+  AttendScratch(KvPrecision precision, int64_t max_ctx, int64_t k_dim, int64_t v_dim);
+  float* scores() { return scores_.data(); }
+  const float** rows() { return rows_.data(); }
+  float* k_slot(int64_t p) { return k_buf_.data() + p * k_slot_; }
+  float* v_slot(int64_t p) { return v_buf_.data() + p * v_slot_; }
+
+ private:
+  int64_t k_slot_, v_slot_;
+  std::vector<float> scores_, k_buf_, v_buf_;
+  std::vector<const float*> rows_;
+};
+
 template <typename KeyFn, typename ValueFn>
 void attend_one_head(const float* q, int64_t head_dim_k, int64_t head_dim_v, int64_t n_pos,
                      float scale, KeyFn k_at, ValueFn v_at, float* scores, const float** rows,

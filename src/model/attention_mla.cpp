@@ -117,12 +117,7 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
   const int64_t max_ctx = probs.max_ctx();
 #pragma omp parallel
   {
-    // Decoded rows (bf16 / q8 caches) need a slot per position: attend_one_head holds them all.
-    const bool decoded = ctx.cache.precision() != KvPrecision::kF32;
-    const int64_t k_slot = decoded ? qk : 0, v_slot = decoded ? dv : 0;
-    std::vector<float> scores(static_cast<size_t>(max_ctx));
-    std::vector<float> k_buf(static_cast<size_t>(max_ctx * k_slot)), v_buf(static_cast<size_t>(max_ctx * v_slot));
-    std::vector<const float*> rows(static_cast<size_t>(max_ctx));
+    AttendScratch scratch(ctx.cache.precision(), max_ctx, qk, dv);
 #pragma omp for collapse(2) schedule(dynamic, 1)
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t h = 0; h < d.n_head; ++h) {
@@ -132,11 +127,10 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
         const int64_t first = kv.begin();
         attend_one_head(
             q + (r * d.n_head + h) * qk, qk, dv, end - first, config_.scale,
-            [&](int64_t p) { return kv.k(first + p, h * qk, qk, k_buf.data() + p * k_slot); },
-            [&](int64_t p) { return kv.v(first + p, h * dv, dv, v_buf.data() + p * v_slot); },
-            scores.data(), rows.data(),
-            attn + (r * d.n_head + h) * dv);
-        probs.store(r, h, first, scores.data(), end - first);
+            [&](int64_t p) { return kv.k(first + p, h * qk, qk, scratch.k_slot(p)); },
+            [&](int64_t p) { return kv.v(first + p, h * dv, dv, scratch.v_slot(p)); },
+            scratch.scores(), scratch.rows(), attn + (r * d.n_head + h) * dv);
+        probs.store(r, h, first, scratch.scores(), end - first);
       }
     }
   }

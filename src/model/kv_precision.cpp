@@ -18,7 +18,7 @@ std::string_view kv_precision_name(KvPrecision p) {
 }
 
 std::optional<KvPrecision> parse_kv_precision(std::string_view name) {
-  for (KvPrecision p : {KvPrecision::kF32, KvPrecision::kBf16, KvPrecision::kQ8})
+  for (KvPrecision p : kKvPrecisions)
     if (name == kv_precision_name(p)) return p;
   return std::nullopt;
 }

@@ -12,6 +12,7 @@
 namespace hearth {
 
 enum class KvPrecision { kF32, kBf16, kQ8 };
+inline constexpr KvPrecision kKvPrecisions[] = {KvPrecision::kF32, KvPrecision::kBf16, KvPrecision::kQ8};
 
 inline constexpr int64_t kKvQ8Group = 32;
 

@@ -32,7 +32,7 @@ std::vector<float> round_trip(const std::vector<float>& row, KvPrecision p) {
 }
 
 TEST(KvPrecision, NamesParse) {
-  for (KvPrecision p : {KvPrecision::kF32, KvPrecision::kBf16, KvPrecision::kQ8})
+  for (KvPrecision p : kKvPrecisions)
     EXPECT_EQ(parse_kv_precision(kv_precision_name(p)), p);
   EXPECT_FALSE(parse_kv_precision("q4").has_value());
 }
@@ -77,7 +77,7 @@ TEST(KvPrecision, ZeroRowStaysZero) {
 TEST(KvPrecision, RangeDecodeIsTheRowsSlice) {
   const int64_t width = 100;
   const std::vector<float> row = random_row(width, 7);
-  for (KvPrecision p : {KvPrecision::kF32, KvPrecision::kBf16, KvPrecision::kQ8}) {
+  for (KvPrecision p : kKvPrecisions) {
     std::vector<uint8_t> bytes(static_cast<size_t>(kv_row_bytes(width, p)));
     kv_encode_row(row.data(), width, p, bytes.data());
     const std::vector<float> whole = round_trip(row, p);
@@ -92,7 +92,7 @@ TEST(KvPrecision, RangeDecodeIsTheRowsSlice) {
 
 TEST(KvPrecision, CacheStoresAndReadsEachPrecision) {
   const KvCacheLayout layout{{48, 20}, {48, 0}};
-  for (KvPrecision p : {KvPrecision::kF32, KvPrecision::kBf16, KvPrecision::kQ8}) {
+  for (KvPrecision p : kKvPrecisions) {
     SCOPED_TRACE(std::string(kv_precision_name(p)));
     KvCache cache(layout, p, /*page_positions=*/4);
     const int32_t seq = cache.add_sequence();
