@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels_avx512/kernel_table.h"
+#include "kernels_avx512/repack_r16.h"
 #include "quant/codec.h"
 
 namespace hearth::kernels {
@@ -19,6 +20,7 @@ struct Setup {
   std::vector<float> x;
   std::vector<int8_t> q;
   std::vector<float> d, ds;
+  std::vector<int32_t> qsum;
   ActView act{};
   WeightRows rows{};
 };
@@ -39,8 +41,12 @@ Setup make(const KernelTable& t, Format f, int64_t n_out, int64_t n_in, int64_t 
     s.q.resize(s.x.size());
     s.d.resize(static_cast<size_t>(n_tok * n_in / 32));
     s.ds.resize(s.d.size());
-    for (int64_t i = 0; i < n_tok; ++i)
+    s.qsum.resize(s.d.size());
+    for (int64_t i = 0; i < n_tok; ++i) {
       t.prepare_q8(s.x.data() + i * n_in, n_in, s.q.data() + i * n_in, s.d.data() + i * n_in / 32, s.ds.data() + i * n_in / 32);
+      q8_group_sums(s.q.data() + i * n_in, n_in, s.qsum.data() + i * n_in / 32);
+    }
+    s.act.qsum = s.qsum.data();
     s.act.q = s.q.data();
     s.act.d = s.d.data();
     s.act.ds = s.ds.data();
@@ -50,13 +56,26 @@ Setup make(const KernelTable& t, Format f, int64_t n_out, int64_t n_in, int64_t 
   return s;
 }
 
-void run(benchmark::State& state, Format f, int64_t n_tok) {
+// packed: the tier's kernel over r16-repacked rows (skipped where the tier has none).
+void run(benchmark::State& state, Format f, int64_t n_tok, bool packed = false) {
   const KernelTable& t = table_at(static_cast<int>(state.range(0)));
   const int64_t n_out = n_tok == 1 ? 4096 : 256, n_in = 2048;
   Setup s = make(t, f, n_out, n_in, n_tok);
+  GemmFn fn = t.gemm[static_cast<int>(f)];
+  std::vector<uint8_t> packed_rows;
+  if (packed) {
+    fn = t.gemm_r16[static_cast<int>(f)];
+    if (fn == nullptr) {
+      state.SkipWithError("no packed kernel in this tier");
+      return;
+    }
+    packed_rows.resize(r16_bytes(f, n_out, n_in));
+    repack_r16(f, s.w.data(), n_in, 0, n_out / kPackRows, packed_rows.data());
+    s.rows.packed = packed_rows.data();
+  }
   std::vector<float> y(static_cast<size_t>(n_tok * n_out));
   for (auto _ : state) {
-    t.gemm[static_cast<int>(f)](s.rows, s.act, y.data(), n_out, 0, n_out);
+    fn(s.rows, s.act, y.data(), n_out, 0, n_out);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetLabel(t.tier);
@@ -77,10 +96,19 @@ void tiers(benchmark::internal::Benchmark* b) {
   BENCHMARK(BM_gemv_##fmt)->Apply(tiers);                                                         \
   BENCHMARK(BM_gemm64_##fmt)->Apply(tiers);
 
+#define HEARTH_PACKED_BENCH(fmt)                                                                  \
+  void BM_gemv_r16_##fmt(benchmark::State& s) { run(s, Format::k##fmt, 1, true); }               \
+  void BM_gemm64_r16_##fmt(benchmark::State& s) { run(s, Format::k##fmt, 64, true); }            \
+  BENCHMARK(BM_gemv_r16_##fmt)->Apply(tiers);                                                     \
+  BENCHMARK(BM_gemm64_r16_##fmt)->Apply(tiers);
+
 HEARTH_KERNEL_BENCH(BF16)
 HEARTH_KERNEL_BENCH(Q8G32)
 HEARTH_KERNEL_BENCH(Q4G32)
 HEARTH_KERNEL_BENCH(Q4G32NL)
+HEARTH_KERNEL_BENCH(Q6G32)
+HEARTH_PACKED_BENCH(Q4G32NL)
+HEARTH_PACKED_BENCH(Q6G32)
 
 }  // namespace
 }  // namespace hearth::kernels

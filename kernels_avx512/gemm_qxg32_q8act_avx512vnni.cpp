@@ -13,7 +13,7 @@
 // each row is read once, front to back.
 // Tiles: 4 weight rows x T tokens (T <= 4); the 4 rows' blocks stay in L1 while every token
 // of the batch streams past them, so prefill reads each weight once per 4 rows.
-// Not here: repacked/interleaved layouts (a later, separately tested kernel), float formats.
+// Not here: the r16-packed layout (gemm_r16_avx512vnni.cpp), float formats.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -193,6 +193,7 @@ void register_avx512vnni(KernelTable& t) {
   set_gemm(t, Format::kQ4G32Z, gemm<Q4Z>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32NL, gemm<Q4NL>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ6G32, gemm<Q6>, ActForm::kQ8G32);
+  register_avx512vnni_r16(t);
 }
 
 }  // namespace hearth::kernels

@@ -28,6 +28,7 @@ struct KernelTable {
   MatmulFn matmul[static_cast<int>(Format::kCount)] = {};        // float activations (ref)
   DecodeRowFn decode_row[static_cast<int>(Format::kCount)] = {};
   GemmFn gemm[static_cast<int>(Format::kCount)] = {};            // the fastest per format
+  GemmFn gemm_r16[static_cast<int>(Format::kCount)] = {};        // over r16-packed rows, or null
   ActForm act_form[static_cast<int>(Format::kCount)] = {};       // what gemm[f] consumes
   PrepareQ8Fn prepare_q8 = nullptr;                              // f32 -> ActForm::kQ8G32
   RooflineOps roofline{};                                        // bench probes
@@ -45,5 +46,8 @@ const KernelTable& table_at(int i);
 
 // WeightRows of a 2-D tensor (what gemm kernels read; no ISA code touches TensorView).
 WeightRows weight_rows(const TensorView& w);
+
+// qsum[g] = sum of q[32g .. 32g + 31] for g < n / 32 (ActView::qsum of one token).
+void q8_group_sums(const int8_t* q, int64_t n, int32_t* qsum);
 
 }  // namespace hearth::kernels

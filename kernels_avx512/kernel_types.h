@@ -17,19 +17,22 @@ enum class ActForm : uint8_t {
   kCount
 };
 
-// Rows of a [n_out][n_in] weight in its stored (canonical block) layout.
+// Rows of a [n_out][n_in] weight in its stored (canonical block) layout, and optionally the
+// same rows interleaved 16 at a time for the packed kernels (kernels_avx512/repack_r16.h).
 struct WeightRows {
   const uint8_t* data;
   int64_t row_bytes;
   int64_t n_out;
   int64_t n_in;
   Format format;
+  const uint8_t* packed = nullptr;  // rows [0, n_out / 16 * 16) in the r16 layout, or null
 };
 
 // Activations of n_tok tokens, each n_in long, in one form.
 //   kF32:   f32[t * ld_f32 + i]
 //   kQ8G32: q[t * ld_q + i] int8; per group g = i / 32: d[t * ld_d + g] = scale,
-//           ds[t * ld_d + g] = scale * sum of the group's q (offset corrections)
+//           ds[t * ld_d + g] = scale * sum of the group's q (offset corrections),
+//           qsum[t * ld_d + g] = sum of the group's q (the same, in integers; q8_group_sums)
 struct ActView {
   ActForm form;
   int64_t n_tok;
@@ -41,11 +44,16 @@ struct ActView {
   const float* ds;
   int64_t ld_q;
   int64_t ld_d;
+  const int32_t* qsum = nullptr;
 };
 
 // y[t * ldy + o] = sum_i W[o][i] * x_t[i] for every token t of x and o in [o_begin, o_end).
 using GemmFn = void (*)(const WeightRows& w, const ActView& x, float* y, int64_t ldy,
                         int64_t o_begin, int64_t o_end);
+
+// y rows [o_begin, o_end) from packed 16-row blocks (w.packed): o_begin and o_end are
+// multiples of 16 and o_end <= n_out / 16 * 16. Otherwise as GemmFn.
+// (Same type as GemmFn; named apart so the table says which layout a kernel reads.)
 
 // One token: x[n] (n a multiple of 32) -> q[n], d[n / 32], ds[n / 32] (layout above).
 using PrepareQ8Fn = void (*)(const float* x, int64_t n, int8_t* q, float* d, float* ds);

@@ -29,7 +29,21 @@ DecoderDims read_decoder_dims(ConfigReader& r, bool tie_default) {
   return d;
 }
 
+TensorGetter::TensorGetter(const WeightSource& source)
+    : src_(source), packed_(std::make_shared<ops::PackedWeights>()) {}
+
 TensorView TensorGetter::get(const std::string& name, std::vector<int64_t> shape) {
+  return for_matmul(get_rows(name, std::move(shape)));
+}
+
+TensorView TensorGetter::for_matmul(const TensorView& t) {
+  if (!status_.is_ok() || t.data == nullptr) return t;
+  TensorView packed = packed_->pack(t);
+  if (packed.packed != nullptr && t.packed == nullptr) src_.drop_resident(t);
+  return packed;
+}
+
+TensorView TensorGetter::get_rows(const std::string& name, std::vector<int64_t> shape) {
   if (!status_.is_ok()) return {};
   auto t = src_.tensor(name);
   if (!t) {
@@ -47,7 +61,7 @@ TensorView TensorGetter::get(const std::string& name, std::vector<int64_t> shape
 }
 
 std::vector<float> TensorGetter::get_f32(const std::string& name, std::vector<int64_t> shape) {
-  TensorView t = get(name, std::move(shape));
+  TensorView t = get_rows(name, std::move(shape));
   if (!status_.is_ok()) return {};
   return ops::to_f32(t);
 }
@@ -124,10 +138,10 @@ void load_shell(TensorGetter& t, const ConfigReader& r, const WeightSource& src,
   if (spec.info.eos_ids.empty()) spec.info.eos_ids = read_ids(r.json(), "eos_token_id");
   if (auto b = read_ids(r.json(), "bos_token_id"); !b.empty()) spec.info.bos_id = b[0];
   spec.norm_eps = d.rms_eps;
-  spec.token_embd = t.get("model.embed_tokens.weight", {d.n_vocab, d.n_embd});
+  spec.token_embd = t.get_rows("model.embed_tokens.weight", {d.n_vocab, d.n_embd});
   spec.output_norm = t.get_f32("model.norm.weight", {d.n_embd});
   if (d.tie_embeddings) {
-    spec.lm_head = spec.token_embd;
+    spec.lm_head = t.for_matmul(spec.token_embd);
   } else {
     spec.lm_head = t.get("lm_head.weight", {d.n_vocab, d.n_embd});
   }
@@ -183,6 +197,7 @@ Result<std::unique_ptr<Model>> finish_transformer(std::shared_ptr<const WeightSo
                                                   TransformerSpec spec) {
   HEARTH_TRY(r.status());
   HEARTH_TRY(t.status());
+  spec.packed = t.packed();
   return std::unique_ptr<Model>(new Transformer(std::move(src), std::move(spec)));
 }
 

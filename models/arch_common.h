@@ -14,6 +14,7 @@
 #include "src/model/ffn_swiglu.h"
 #include "src/model/router.h"
 #include "src/model/transformer.h"
+#include "src/ops/packed_weights.h"
 
 namespace hearth::models {
 
@@ -31,18 +32,26 @@ struct DecoderDims {
 // max_position_embeddings, and checks hidden_act is SiLU.
 DecoderDims read_decoder_dims(ConfigReader& r, bool tie_default);
 
-// Fetches tensors, checking existence and shape; the first problem is kept.
+// Fetches tensors, checking existence and shape; the first problem is kept. Matrices the
+// model multiplies by (get) are repacked for the kernels (src/ops/packed_weights.h) and the
+// original pages given back; lookups (get_rows: embeddings) and vectors stay as stored.
 class TensorGetter {
  public:
-  explicit TensorGetter(const WeightSource& source) : src_(source) {}
+  explicit TensorGetter(const WeightSource& source);
   TensorView get(const std::string& name, std::vector<int64_t> shape);
+  TensorView get_rows(const std::string& name, std::vector<int64_t> shape);
   std::vector<float> get_f32(const std::string& name, std::vector<int64_t> shape);
+  // t (from get_rows) prepared for matmul as get() would: the tied LM head.
+  TensorView for_matmul(const TensorView& t);
   bool has(const std::string& name) const { return src_.has_tensor(name); }
   Status status() const { return status_; }
+  // The packed copies the returned views point into; the model keeps them alive.
+  std::shared_ptr<ops::PackedWeights> packed() const { return packed_; }
 
  private:
   const WeightSource& src_;
   Status status_;
+  std::shared_ptr<ops::PackedWeights> packed_;
 };
 
 struct AttentionOptions {

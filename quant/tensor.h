@@ -18,6 +18,9 @@ struct TensorView {
   std::vector<int64_t> shape;
   const uint8_t* data = nullptr;
   size_t nbytes = 0;
+  // A copy of the first rows / 16 * 16 rows interleaved for the kernels (src/ops/packed_weights.h),
+  // or null. `data` stays the canonical rows (lookups, decoding, rows past the last block).
+  const uint8_t* packed = nullptr;
 
   int64_t numel() const {
     int64_t n = 1;

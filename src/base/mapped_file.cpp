@@ -62,6 +62,15 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   return f;
 }
 
+void MappedFile::drop_resident(const uint8_t* p, size_t n) const {
+  if (!owned_ || p < data_ || p + n > data_ + size_) return;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  // A private, read-only file mapping: dropping pages loses nothing.
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 MappedFile MappedFile::borrow(std::span<const uint8_t> bytes, std::string name) {
   MappedFile f;
   f.data_ = bytes.data();

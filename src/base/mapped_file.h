@@ -30,6 +30,10 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Gives the resident pages wholly inside [p, p + n) back to the kernel (a mapped file only:
+  // they are re-read from the file if touched again). For bytes copied elsewhere at load.
+  void drop_resident(const uint8_t* p, size_t n) const;
+
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;

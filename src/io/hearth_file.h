@@ -33,6 +33,7 @@ class HearthFile final : public WeightSource {
   bool has_tensor(const std::string& name) const override { return by_name_.count(name) > 0; }
   Result<TensorView> tensor(const std::string& name) const override;
   std::vector<std::string> tensor_names() const override;
+  void drop_resident(const TensorView& t) const override { file_.drop_resident(t.data, t.nbytes); }
 
   const HearthIndex& index() const { return index_; }
   const nlohmann::json& metadata() const { return metadata_; }

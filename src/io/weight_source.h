@@ -28,6 +28,10 @@ class WeightSource {
   // The named tensor, or a clear error when it is missing or of an unusable dtype.
   virtual Result<TensorView> tensor(const std::string& name) const = 0;
   virtual std::vector<std::string> tensor_names() const = 0;
+
+  // The caller copied t's bytes elsewhere (a repacked copy): resident pages of the original
+  // may be given back. Advice only; t stays readable. Default: nothing to give back.
+  virtual void drop_resident(const TensorView& /*t*/) const {}
 };
 
 }  // namespace hearth

@@ -12,6 +12,7 @@
 #include "src/io/weight_source.h"
 #include "src/model/layer_context.h"
 #include "src/model/model.h"
+#include "src/ops/packed_weights.h"
 
 namespace hearth {
 
@@ -30,6 +31,7 @@ struct TransformerSpec {
   std::vector<DecoderLayer> layers;
   std::vector<float> output_norm;  // [n_embd]
   TensorView lm_head;             // [n_vocab][n_embd] (the embedding when tied)
+  std::shared_ptr<const ops::PackedWeights> packed;  // owns the packed copies views point into
 };
 
 class Transformer final : public Model {

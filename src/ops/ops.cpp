@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "kernels_avx512/kernel_table.h"
+#include "kernels_avx512/repack_r16.h"
 #include "src/base/status.h"
 
 namespace hearth::ops {
@@ -27,14 +28,18 @@ const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
     const int64_t groups = n_in_ / 32;
     q_.resize(static_cast<size_t>(n_tok_ * n_in_));
     d_.resize(static_cast<size_t>(2 * n_tok_ * groups));
+    qsum_.resize(static_cast<size_t>(n_tok_ * groups));
     const auto prepare = kernels::kernel_table().prepare_q8;
     float* ds = d_.data() + n_tok_ * groups;
 #pragma omp parallel for schedule(static) if (n_tok_ > 16)
-    for (int64_t t = 0; t < n_tok_; ++t)
+    for (int64_t t = 0; t < n_tok_; ++t) {
       prepare(x_ + t * n_in_, n_in_, q_.data() + t * n_in_, d_.data() + t * groups, ds + t * groups);
+      kernels::q8_group_sums(q_.data() + t * n_in_, n_in_, qsum_.data() + t * groups);
+    }
     v.q = q_.data();
     v.d = d_.data();
     v.ds = ds;
+    v.qsum = qsum_.data();
     v.ld_q = n_in_;
     v.ld_d = groups;
   }
@@ -57,6 +62,7 @@ kernels::ActView token_slice(const kernels::ActView& v, int64_t t0, int64_t n) {
     s.q += t0 * v.ld_q;
     s.d += t0 * v.ld_d;
     s.ds += t0 * v.ld_d;
+    s.qsum += t0 * v.ld_d;
   }
   return s;
 }
@@ -76,21 +82,29 @@ void matmul(const TensorView& w, PreparedInput& x, float* y) {
   if (n_tok == 0 || n_out == 0) return;
   const kernels::ActView& act = x.view(table.act_form[fi]);
   const kernels::WeightRows rows = kernels::weight_rows(w);
-  // Chunks of output rows (multiples of 4, the kernels' row tile), several per thread and
-  // handed out dynamically so both cores finish together; each chunk meets every token.
+  // Rows [0, n_packed) run from the 16-row packed copy when there is one, the rest (fewer than
+  // 16) from the canonical rows.
+  const auto packed_fn = w.packed ? table.gemm_r16[fi] : nullptr;
+  const int64_t n_packed = packed_fn ? n_out / kernels::kPackRows * kernels::kPackRows : 0;
+  const int64_t align = packed_fn ? kernels::kPackRows : 4;  // the kernels' row tile
+  // Chunks of output rows (multiples of the row tile), several per thread and handed out
+  // dynamically so both cores finish together; each chunk meets every token.
   const int64_t work = n_out * n_in * n_tok;
   const int threads = work < (1 << 15) ? 1 : omp_get_max_threads();
-  int64_t chunk = std::max<int64_t>(4, (n_out + threads * 8 - 1) / (threads * 8));
+  int64_t chunk = std::max<int64_t>(align, (n_out + threads * 8 - 1) / (threads * 8));
   if (n_tok > 1) chunk = std::min<int64_t>(chunk, 32);
-  chunk = (chunk + 3) / 4 * 4;
+  chunk = (chunk + align - 1) / align * align;
   const int64_t n_chunks = (n_out + chunk - 1) / chunk;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (int64_t c = 0; c < n_chunks; ++c) {
     const int64_t begin = c * chunk;
     const int64_t end = std::min(n_out, begin + chunk);
+    const int64_t split = std::clamp(n_packed, begin, end);
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenBlock) {
       const int64_t nt = std::min(kTokenBlock, n_tok - t0);
-      fn(rows, token_slice(act, t0, nt), y + t0 * n_out, n_out, begin, end);
+      const kernels::ActView slice = token_slice(act, t0, nt);
+      if (split > begin) packed_fn(rows, slice, y + t0 * n_out, n_out, begin, split);
+      if (end > split) fn(rows, slice, y + t0 * n_out, n_out, split, end);
     }
   }
 }

@@ -32,6 +32,7 @@ class PreparedInput {
   bool ready_[static_cast<int>(kernels::ActForm::kCount)] = {};
   std::vector<int8_t> q_;   // [n_tok][n_in]
   std::vector<float> d_;    // [n_tok][n_in / 32] scales, then [n_tok][n_in / 32] scale * sum(q)
+  std::vector<int32_t> qsum_;  // [n_tok][n_in / 32] sum(q)
 };
 
 // y[n_tok][n_out] = x * W^T with prepared activations (x.n_in() == n_in). Threaded.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels_avx512/kernel_table.h"
+#include "kernels_avx512/repack_r16.h"
 #include "quant/codec.h"
 
 namespace hearth::kernels {
@@ -37,6 +38,7 @@ std::vector<uint8_t> make_weights(Format f, int64_t rows, int64_t cols, uint32_t
 struct Prepared {
   std::vector<int8_t> q;
   std::vector<float> d, ds;
+  std::vector<int32_t> qsum;
   ActView view{};
 };
 
@@ -53,11 +55,15 @@ Prepared prepare(const KernelTable& table, ActForm form, const std::vector<float
     p.q.resize(static_cast<size_t>(n_tok * n_in));
     p.d.resize(static_cast<size_t>(n_tok * g));
     p.ds.resize(static_cast<size_t>(n_tok * g));
-    for (int64_t t = 0; t < n_tok; ++t)
+    p.qsum.resize(static_cast<size_t>(n_tok * g));
+    for (int64_t t = 0; t < n_tok; ++t) {
       table.prepare_q8(x.data() + t * n_in, n_in, p.q.data() + t * n_in, p.d.data() + t * g, p.ds.data() + t * g);
+      q8_group_sums(p.q.data() + t * n_in, n_in, p.qsum.data() + t * g);
+    }
     p.view.q = p.q.data();
     p.view.d = p.d.data();
     p.view.ds = p.ds.data();
+    p.view.qsum = p.qsum.data();
     p.view.ld_q = n_in;
     p.view.ld_d = g;
   }
@@ -96,9 +102,12 @@ void reference(Format f, const TensorView& w, const Prepared& p, int64_t o_begin
   }
 }
 
-void check_kernel(const KernelTable& t, Format f, int64_t rows, int64_t cols, int64_t n_tok) {
+// packed: run t.gemm_r16[f] over r16-repacked rows (rows a multiple of 16; the range then
+// leaves out the first and last block) instead of t.gemm[f].
+void check_kernel(const KernelTable& t, Format f, int64_t rows, int64_t cols, int64_t n_tok, bool packed = false) {
   SCOPED_TRACE(testing::Message() << "tier " << t.tier << " format " << format_traits(f).name
-                                  << " rows " << rows << " cols " << cols << " tokens " << n_tok);
+                                  << " rows " << rows << " cols " << cols << " tokens " << n_tok
+                                  << (packed ? " packed" : ""));
   const std::vector<uint8_t> bytes = make_weights(f, rows, cols, static_cast<uint32_t>(rows * 7 + cols));
   TensorView w;
   w.format = f;
@@ -109,10 +118,20 @@ void check_kernel(const KernelTable& t, Format f, int64_t rows, int64_t cols, in
   const ActForm form = t.act_form[static_cast<int>(f)];
   const Prepared p = prepare(t, form, x, n_tok, cols);
   // Output rows [o_begin, o_end) of y[n_tok][ldy], ldy = rows + 5, one guard row before.
-  const int64_t ldy = rows + 5, o_begin = rows > 2 ? 1 : 0, o_end = rows > 2 ? rows - 1 : rows;
+  const int64_t ldy = rows + 5;
+  int64_t o_begin = rows > 2 ? 1 : 0, o_end = rows > 2 ? rows - 1 : rows;
+  std::vector<uint8_t> packed_rows;
+  if (packed) {
+    packed_rows.resize(r16_bytes(f, rows, cols));
+    repack_r16(f, w.data, cols, 0, rows / kPackRows, packed_rows.data());
+    w.packed = packed_rows.data();
+    o_begin = rows > 2 * kPackRows ? kPackRows : 0;
+    o_end = rows > 2 * kPackRows ? rows - kPackRows : rows;
+  }
   std::vector<float> buf(static_cast<size_t>((n_tok + 2) * ldy), kGuard);
   float* y = buf.data() + ldy;
-  t.gemm[static_cast<int>(f)](weight_rows(w), p.view, y, ldy, o_begin, o_end);
+  const GemmFn fn = packed ? t.gemm_r16[static_cast<int>(f)] : t.gemm[static_cast<int>(f)];
+  fn(weight_rows(w), p.view, y, ldy, o_begin, o_end);
   std::vector<float> want(static_cast<size_t>(n_tok * ldy)), bound(want.size());
   reference(f, w, p, o_begin, o_end, ldy, want, bound);
   for (int64_t i = 0; i < static_cast<int64_t>(buf.size()); ++i) {
@@ -143,6 +162,56 @@ TEST(KernelsGemm, EveryTierEveryFormatAwkwardSizes) {
           }
     }
   }
+}
+
+// The packed kernels: whole 16-row blocks only; every token-tile size (1..8 and past 8) and
+// block counts 1..4 plus a long row.
+TEST(KernelsGemm, PackedKernelsEveryTierAwkwardSizes) {
+  int checked = 0;
+  for (int ti = 0; ti < table_count(); ++ti) {
+    const KernelTable& t = table_at(ti);
+    for (int fi = 0; fi < static_cast<int>(Format::kCount); ++fi) {
+      const Format f = static_cast<Format>(fi);
+      if (t.gemm_r16[fi] == nullptr) continue;
+      EXPECT_TRUE(r16_format(f)) << format_traits(f).name;
+      EXPECT_EQ(t.act_form[fi], ActForm::kQ8G32);
+      for (int64_t c : {32, 96, 1056, 4064})
+        for (int64_t r : {16, 32, 48, 64})
+          for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 8, 9, 17}) {
+            if (c * r * n_tok > 4064 * 32 * 3) continue;  // keep the suite fast
+            check_kernel(t, f, r, c, n_tok, /*packed=*/true);
+            if (HasFatalFailure()) return;
+            ++checked;
+          }
+    }
+  }
+  if (table_at(table_count() - 1).tier == "avx512vnni") {
+    EXPECT_GT(checked, 0) << "the VNNI tier registers packed kernels";
+  }
+}
+
+// r16 is a permutation of the canonical bytes: unpacking gives them back exactly, and the
+// packed size equals the canonical size of the packed rows.
+TEST(KernelsRepack, RoundTripsCanonicalBlocks) {
+  for (Format f : {Format::kQ4G32, Format::kQ4G32NL, Format::kQ6G32}) {
+    SCOPED_TRACE(format_traits(f).name);
+    ASSERT_TRUE(r16_format(f));
+    for (int64_t cols : {32, 96, 2048}) {
+      const int64_t rows = 48;
+      const std::vector<uint8_t> bytes = make_weights(f, rows, cols, 99);
+      const size_t row_bytes = format_bytes(f, static_cast<size_t>(cols));
+      ASSERT_EQ(r16_bytes(f, rows + 7, cols), rows * row_bytes);  // the 7 rows past the last block are not packed
+      std::vector<uint8_t> packed(r16_bytes(f, rows, cols));
+      repack_r16(f, bytes.data(), cols, 0, rows / kPackRows, packed.data());
+      EXPECT_NE(std::vector<uint8_t>(bytes.begin(), bytes.begin() + rows * row_bytes), packed);
+      std::vector<uint8_t> back(rows * row_bytes, 0xAA);
+      for (int64_t b = 0; b < rows / kPackRows; ++b)
+        unpack_r16(f, packed.data(), cols, b, back.data() + b * kPackRows * row_bytes);
+      EXPECT_EQ(std::vector<uint8_t>(bytes.begin(), bytes.begin() + rows * row_bytes), back);
+    }
+  }
+  EXPECT_FALSE(r16_format(Format::kQ8G32));
+  EXPECT_FALSE(r16_format(Format::kBF16));
 }
 
 TEST(KernelsGemm, TableTiersAreOrderedAndComplete) {

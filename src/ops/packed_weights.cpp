@@ -1,0 +1,75 @@
+#include "src/ops/packed_weights.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
+#include "kernels_avx512/kernel_table.h"
+#include "kernels_avx512/repack_r16.h"
+#include "src/base/log.h"
+#include "src/base/status.h"
+
+namespace hearth::ops {
+namespace {
+
+// Slabs of 2 MiB multiples (transparent huge pages: fewer TLB misses while decode streams them).
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kSlabBytes = size_t{256} << 20;
+
+size_t physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : 0;
+}
+
+}  // namespace
+
+PackedWeights::PackedWeights() : budget_(physical_memory() / 2) {
+  if (const char* v = std::getenv("HEARTH_REPACK"); v && std::string_view(v) == "0") enabled_ = false;
+}
+
+PackedWeights::~PackedWeights() {
+  for (const Slab& s : slabs_) munmap(s.data, s.size);
+}
+
+uint8_t* PackedWeights::allocate(size_t n) {
+  n = (n + 63) / 64 * 64;
+  if (slabs_.empty() || slabs_.back().size - slabs_.back().used < n) {
+    const size_t size = (std::max(n, kSlabBytes) + kHugePage - 1) / kHugePage * kHugePage;
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    madvise(p, size, MADV_HUGEPAGE);  // advice only: fine if the kernel declines
+    slabs_.push_back(Slab{static_cast<uint8_t*>(p), size, 0});
+  }
+  Slab& s = slabs_.back();
+  uint8_t* out = s.data + s.used;
+  s.used += n;
+  return out;
+}
+
+TensorView PackedWeights::pack(const TensorView& w) {
+  const auto& table = kernels::kernel_table();
+  if (!enabled_ || w.packed || w.shape.size() != 2 || w.rows() < kernels::kPackRows ||
+      !kernels::r16_format(w.format) || table.gemm_r16[static_cast<int>(w.format)] == nullptr)
+    return w;
+  const size_t n = kernels::r16_bytes(w.format, w.rows(), w.cols());
+  if (used_ + n > budget_) {
+    if (!warned_) log::info("weights past {} MiB stay in their stored layout (half of memory)", budget_ >> 20);
+    warned_ = true;
+    return w;
+  }
+  uint8_t* out = allocate(n);
+  if (out == nullptr) return w;
+  const int64_t blocks = w.rows() / kernels::kPackRows;
+#pragma omp parallel for schedule(static) if (blocks >= 64)
+  for (int64_t b = 0; b < blocks; ++b) kernels::repack_r16(w.format, w.data, w.cols(), b, b + 1, out);
+  used_ += n;
+  ++matrices_;
+  TensorView packed = w;
+  packed.packed = out;
+  return packed;
+}
+
+}  // namespace hearth::ops

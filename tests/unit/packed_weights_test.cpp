@@ -1,0 +1,87 @@
+// Load-time repacking (src/ops/packed_weights.h) as the model sees it: ops::matmul over a
+// packed view gives the canonical kernels' result (rows past the last 16-row block included),
+// and what cannot or need not be packed is returned unchanged.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels_avx512/kernel_table.h"
+#include "quant/codec.h"
+#include "src/ops/ops.h"
+#include "src/ops/packed_weights.h"
+
+namespace hearth::ops {
+namespace {
+
+struct Matrix {
+  std::vector<uint8_t> bytes;
+  TensorView view;
+};
+
+Matrix make(Format f, int64_t rows, int64_t cols) {
+  std::mt19937 rng(static_cast<uint32_t>(rows * 31 + cols));
+  std::normal_distribution<float> nd(0.0f, 0.05f);
+  std::vector<float> w(static_cast<size_t>(rows * cols));
+  for (auto& v : w) v = nd(rng);
+  Matrix m;
+  m.bytes.resize(format_bytes(f, w.size()));
+  EXPECT_TRUE(quantize_matrix(f, w.data(), rows, cols, m.bytes.data(), nullptr, QuantOptions{.search = false}).is_ok());
+  m.view.format = f;
+  m.view.shape = {rows, cols};
+  m.view.data = m.bytes.data();
+  m.view.nbytes = m.bytes.size();
+  return m;
+}
+
+bool tier_packs(Format f) { return kernels::kernel_table().gemm_r16[static_cast<int>(f)] != nullptr; }
+
+TEST(PackedWeights, MatmulOverPackedRowsEqualsCanonical) {
+  for (Format f : {Format::kQ4G32, Format::kQ4G32NL, Format::kQ6G32}) {
+    for (int64_t rows : {16, 37, 200}) {
+      for (int64_t n_tok : {1, 3, 20}) {
+        SCOPED_TRACE(testing::Message() << format_traits(f).name << " rows " << rows << " tokens " << n_tok);
+        const int64_t cols = 256;
+        Matrix m = make(f, rows, cols);
+        PackedWeights store;
+        const TensorView packed = store.pack(m.view);
+        EXPECT_EQ(packed.packed != nullptr, tier_packs(f));
+        EXPECT_EQ(packed.data, m.view.data);  // the canonical rows stay readable
+        std::mt19937 rng(5);
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        std::vector<float> x(static_cast<size_t>(n_tok * cols));
+        for (auto& v : x) v = nd(rng);
+        std::vector<float> want(static_cast<size_t>(n_tok * rows)), got(want.size());
+        matmul(m.view, x.data(), n_tok, want.data());
+        matmul(packed, x.data(), n_tok, got.data());
+        for (size_t i = 0; i < want.size(); ++i)
+          ASSERT_NEAR(got[i], want[i], 1e-5f * (1.0f + std::fabs(want[i]))) << "token " << i / rows << " row " << i % rows;
+      }
+    }
+  }
+}
+
+TEST(PackedWeights, LeavesWhatItCannotPackUnchanged) {
+  PackedWeights store;
+  for (Format f : {Format::kF32, Format::kBF16, Format::kQ8G32}) {
+    Matrix m = make(f, 64, 64);
+    EXPECT_EQ(store.pack(m.view).packed, nullptr) << format_traits(f).name;
+  }
+  Matrix small = make(Format::kQ4G32NL, 15, 64);  // no whole 16-row block
+  EXPECT_EQ(store.pack(small.view).packed, nullptr);
+  EXPECT_EQ(store.bytes(), 0u);
+  EXPECT_EQ(store.matrices(), 0);
+  Matrix m = make(Format::kQ4G32NL, 40, 64);
+  if (!tier_packs(Format::kQ4G32NL)) {  // a tier without packed kernels packs nothing
+    EXPECT_EQ(store.pack(m.view).packed, nullptr);
+    return;
+  }
+  const TensorView once = store.pack(m.view);
+  EXPECT_EQ(store.pack(once).packed, once.packed);  // packing a packed view is a no-op
+  EXPECT_EQ(store.bytes(), 32u * 18u * 2u);         // two 16-row blocks of two groups
+  EXPECT_EQ(store.matrices(), 1);
+}
+
+}  // namespace
+}  // namespace hearth::ops
