@@ -42,8 +42,9 @@ struct BenchArgs {
 
 // Bytes and multiply-adds one generated token reads: every tensor, except that routed experts
 // count k / n_expert of their bytes and an untied embedding only one row (a tied one is the
-// LM head, read whole).
-struct PerToken { double bytes = 0, params = 0; };
+// LM head, read whole). lm_head_params: the LM head's share of params (prompt processing runs
+// it for the last prompt token only, so its useful work counts it once per prompt).
+struct PerToken { double bytes = 0, params = 0, lm_head_params = 0; };
 
 PerToken per_token(const WeightSource& w) {
   const auto& cfg = w.config();
@@ -60,6 +61,8 @@ PerToken per_token(const WeightSource& w) {
     if (lookup) frac = 1.0 / static_cast<double>(t->rows());
     p.bytes += frac * static_cast<double>(t->nbytes);
     if (t->shape.size() == 2 && !lookup) p.params += frac * static_cast<double>(t->numel());
+    const bool lm_head = name == "lm_head.weight" || (tied && name.find("embed_tokens") != std::string::npos);
+    if (lm_head && t->shape.size() == 2) p.lm_head_params += static_cast<double>(t->numel());
   }
   return p;
 }
@@ -153,7 +156,9 @@ int run_bench(BenchArgs& a) {
   }
   Roofline rl = a.roofline ? measure_roofline(threads) : Roofline{};
   const double pp_med = median(pp), tg_med = median(tg);
-  const double eff_bw = tg_med * pt.bytes / 1e9, pp_gops = pp_med * 2 * pt.params / 1e9;
+  // Useful prompt work per token: every multiply-add of the layers, the LM head once per prompt.
+  const double pp_params = pt.params - pt.lm_head_params + pt.lm_head_params / std::max(1, a.n_prompt);
+  const double eff_bw = tg_med * pt.bytes / 1e9, pp_gops = pp_med * 2 * pp_params / 1e9;
   if (threads == 1) {  // the N-thread limits are the 1-thread ones (not measured twice)
     rl.bwn = rl.bw1;
     rl.int8_n = rl.int8_1;
@@ -164,6 +169,7 @@ int run_bench(BenchArgs& a) {
                       {"tokens", a.random ? "random" : "text"},
                       {"pp_tokens_per_s", pp_med}, {"tg_tokens_per_s", tg_med}, {"pp_runs", pp}, {"tg_runs", tg},
                       {"weight_bytes_per_token", pt.bytes}, {"params_per_token", pt.params},
+                      {"pp_params_per_token", pp_params},
                       {"tg_effective_gb_per_s", eff_bw}, {"pp_useful_gop_per_s", pp_gops}};
   if (a.roofline)
     j.update({{"dram_read_gb_per_s_1t", rl.bw1}, {"dram_read_gb_per_s", rl.bwn}, {"int8_peak_gop_per_s_1t", rl.int8_1},

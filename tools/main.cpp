@@ -1,4 +1,6 @@
 // Entry point of the `hearth` command: builds the subcommands from the registry.
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -21,6 +23,11 @@ int fail(const std::string& command, const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace hearth::tools;
+  // A forward pass allocates and frees activation buffers of a few MB per layer. By default
+  // glibc serves each from a fresh mmap: page faults and kernel page zeroing every time (10% of
+  // prefill). Keep buffers below 256 MiB on the heap, and the heap from shrinking, so they are reused.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   CLI::App app{"hearth: a CPU-first runtime for quantized dense and Mixture-of-Experts LLMs.\n"
                "Run 'hearth <command> --help' for the options of one command."};
   app.require_subcommand(1);

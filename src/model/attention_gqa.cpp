@@ -34,28 +34,37 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   ops::matmul(w_.wk, xin, k.data());
   ops::matmul(w_.wv, xin, v.data());
 
-  // Biases, per-head q/k norm, RoPE; then K and V go into the cache at their positions.
+  // Biases, per-head q/k norm, RoPE (one set of angles per row, shared by its heads); then K
+  // and V go into the cache at their positions (in order: the cache allocates pages).
+#pragma omp parallel if (n > 8)
+  {
+    std::vector<double> cs(static_cast<size_t>(c.rope.rot_dim));
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < n; ++r) {
+      float* qr = q.data() + r * q_width;
+      float* kr = k.data() + r * kv_w;
+      float* vr = v.data() + r * kv_w;
+      if (!w_.bq.empty()) ops::add_inplace(qr, w_.bq.data(), q_width);
+      if (!w_.bk.empty()) ops::add_inplace(kr, w_.bk.data(), kv_w);
+      if (!w_.bv.empty()) ops::add_inplace(vr, w_.bv.data(), kv_w);
+      rope_.angles(ctx.batch.positions[static_cast<size_t>(r)], cs.data());
+      for (int64_t h = 0; h < c.n_head; ++h) {
+        float* head = qr + h * c.head_dim;
+        if (!w_.q_norm.empty()) ops::rms_norm(head, w_.q_norm.data(), c.head_dim, c.qk_norm_eps, head);
+        rope_.apply(head, cs.data());
+      }
+      for (int64_t h = 0; h < c.n_head_kv; ++h) {
+        float* head = kr + h * c.head_dim;
+        if (!w_.k_norm.empty()) ops::rms_norm(head, w_.k_norm.data(), c.head_dim, c.qk_norm_eps, head);
+        rope_.apply(head, cs.data());
+      }
+    }
+  }
   for (int64_t r = 0; r < n; ++r) {
-    float* qr = q.data() + r * q_width;
-    float* kr = k.data() + r * kv_w;
-    float* vr = v.data() + r * kv_w;
-    if (!w_.bq.empty()) ops::add_inplace(qr, w_.bq.data(), q_width);
-    if (!w_.bk.empty()) ops::add_inplace(kr, w_.bk.data(), kv_w);
-    if (!w_.bv.empty()) ops::add_inplace(vr, w_.bv.data(), kv_w);
-    const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
-    for (int64_t h = 0; h < c.n_head; ++h) {
-      float* head = qr + h * c.head_dim;
-      if (!w_.q_norm.empty()) ops::rms_norm(head, w_.q_norm.data(), c.head_dim, c.qk_norm_eps, head);
-      rope_.apply(head, pos);
-    }
-    for (int64_t h = 0; h < c.n_head_kv; ++h) {
-      float* head = kr + h * c.head_dim;
-      if (!w_.k_norm.empty()) ops::rms_norm(head, w_.k_norm.data(), c.head_dim, c.qk_norm_eps, head);
-      rope_.apply(head, pos);
-    }
     const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-    ctx.cache.write_k(ctx.layer, seq, pos, kr);
-    ctx.cache.write_v(ctx.layer, seq, pos, vr);
+    const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
+    ctx.cache.write_k(ctx.layer, seq, pos, k.data() + r * kv_w);
+    ctx.cache.write_v(ctx.layer, seq, pos, v.data() + r * kv_w);
   }
 
   // Each row attends to positions [0, pos] of its own sequence.

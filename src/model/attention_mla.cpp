@@ -70,13 +70,14 @@ void AttentionMla::project(const LayerContext& ctx, const float* x, std::vector<
 
   std::vector<float> kv_a(static_cast<size_t>(n * kv_a_w));  // [n][kv_lora_rank + qk_rope_head_dim]
   ops::matmul(w_.wkv_a, x, n, kv_a.data());
+  std::vector<double> cs(static_cast<size_t>(rope_.config().rot_dim));  // one set of angles per row
   for (int64_t r = 0; r < n; ++r) {
     float* row = kv_a.data() + r * kv_a_w;
-    const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
+    rope_.angles(ctx.batch.positions[static_cast<size_t>(r)], cs.data());
     if (!w_.bkv_a.empty()) ops::add_inplace(row, w_.bkv_a.data(), kv_a_w);
     ops::rms_norm(row, w_.kv_a_norm.data(), rank, config_.norm_eps, row);  // c_kv
-    rope_.apply(row + rank, pos);                                           // k_pe
-    for (int64_t h = 0; h < d.n_head; ++h) rope_.apply(q.data() + r * q_w + h * qk + d.qk_nope_head_dim, pos);
+    rope_.apply(row + rank, cs.data());                                     // k_pe
+    for (int64_t h = 0; h < d.n_head; ++h) rope_.apply(q.data() + r * q_w + h * qk + d.qk_nope_head_dim, cs.data());
   }
 
   if (config_.form == MlaForm::kAbsorbed) {

@@ -116,19 +116,31 @@ Rope::Rope(const RopeConfig& c) : config_(c) {
   }
 }
 
-void Rope::apply(float* v, int64_t pos) const {
-  const int64_t half = config_.rot_dim / 2;
+void Rope::angles(int64_t pos, double* cs) const {
   const double p = static_cast<double>(pos);
+  for (size_t i = 0; i < inv_freq_.size(); ++i) {
+    const double angle = p * inv_freq_[i];
+    cs[2 * i] = std::cos(angle) * attention_factor_;
+    cs[2 * i + 1] = std::sin(angle) * attention_factor_;
+  }
+}
+
+void Rope::apply(float* v, const double* cs) const {
+  const int64_t half = config_.rot_dim / 2;
   for (int64_t i = 0; i < half; ++i) {
-    const double angle = p * inv_freq_[static_cast<size_t>(i)];
-    const double c = std::cos(angle) * attention_factor_;
-    const double s = std::sin(angle) * attention_factor_;
+    const double c = cs[2 * i], s = cs[2 * i + 1];
     const int64_t a = config_.layout == RopeLayout::kHalf ? i : 2 * i;
     const int64_t b = config_.layout == RopeLayout::kHalf ? i + half : 2 * i + 1;
     const double x0 = v[a], x1 = v[b];
     v[a] = static_cast<float>(x0 * c - x1 * s);
     v[b] = static_cast<float>(x1 * c + x0 * s);
   }
+}
+
+void Rope::apply(float* v, int64_t pos) const {
+  std::vector<double> cs(static_cast<size_t>(config_.rot_dim));
+  angles(pos, cs.data());
+  apply(v, cs.data());
 }
 
 }  // namespace hearth
