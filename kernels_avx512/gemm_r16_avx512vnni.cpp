@@ -1,18 +1,22 @@
 // Integer GEMM/GEMV over r16-packed weights (repack_r16.h: 16 rows interleaved per block of 32
-// columns) for q4g32, q4g32nl and q6g32 against int8 activations (ActForm::kQ8G32), AVX-512
-// VNNI. Same contract as the canonical kernels (gemm_qxg32_q8act_avx512vnni.cpp): the exact
+// columns) for q4g32, q4g32nl and q6g32 against int8 activations (ActForm::kQ8G32), and for
+// q8g32 against int16 activations (ActForm::kQ16G32, vpdpwssd), AVX-512 VNNI. Same contract as the canonical kernels (gemm_qxg32_q8act_avx512vnni.cpp): the exact
 // integer dot of quant/codec.h dot_row_q8act per block, scaled and summed in float.
 // How: lanes are rows. Per block of 32 columns, 8 registers hold the 16 rows' unsigned weights
 // (u = level + shift); each is multiplied (vpdpbusd) by one broadcast 4-byte slice of a token's
 // activations. The integer sum starts at -shift * sum(q) (ActView::qsum), which removes the
 // shift exactly; then one convert, one multiply (row scales x the token's scale) and one FMA
 // per token per block cover all 16 rows.
+// q8g32 keeps the converter's float-activation quality (8-bit activations cost it its KL bar)
+// with integer throughput: int16 activations per group of 32 (relative rounding 1.5e-5),
+// signed x signed pairs (vpdpwssd: 32 multiply-adds per instruction, no shift to undo).
 // Tiles: one 16-row block x up to 8 tokens; a block's weights are unpacked once per tile and
 // reused by every token in it. Decode (1-2 tokens) splits each token's sum into independent
 // chains so the vpdpbusd latency does not serialise the 8 multiplies.
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/kernel_types.h"
@@ -104,19 +108,62 @@ void block_tile(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + (t0 + t) * ldy + o, acc[t]);
 }
 
+// q8g32 x int16: 16 registers of (row, 2 columns) int16 pairs per group.
+template <int T>
+void block_tile_q8(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0, float* y,
+                   int64_t ldy, int64_t o) {
+  constexpr int kGroupBytes = 544;
+  constexpr int kChains = T >= 4 ? 2 : 4;
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t* p = blk + g * kGroupBytes;
+    const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    __m512i w[16];
+    for (int k = 0; k < 16; ++k)
+      w[k] = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 + 32 * k)));
+    for (int t = 0; t < T; ++t) {
+      const int16_t* q = x.q16 + (t0 + t) * x.ld_q + g * 32;
+      __m512i chain[kChains];
+      for (int c = 0; c < kChains; ++c) chain[c] = _mm512_setzero_si512();
+      for (int k = 0; k < 16; ++k) {
+        int32_t pair;
+        std::memcpy(&pair, q + 2 * k, 4);
+        chain[k % kChains] = _mm512_dpwssd_epi32(chain[k % kChains], w[k], _mm512_set1_epi32(pair));
+      }
+      for (int c = 1; c < kChains; ++c) chain[0] = _mm512_add_epi32(chain[0], chain[c]);
+      const __m512 scale = _mm512_mul_ps(wd, _mm512_set1_ps(x.d[(t0 + t) * x.ld_d + g]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(chain[0]), scale, acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + (t0 + t) * ldy + o, acc[t]);
+}
+
+struct Q8 {  // marker: q8g32 blocks run block_tile_q8
+  static constexpr int kGroupBytes = 544;
+};
+
+template <class F, int T>
+void tile(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0, float* y, int64_t ldy, int64_t o) {
+  if constexpr (std::is_same_v<F, Q8>)
+    block_tile_q8<T>(blk, groups, x, t0, y, ldy, o);
+  else
+    block_tile<F, T>(blk, groups, x, t0, y, ldy, o);
+}
+
 template <class F>
 void block_all_tokens(const uint8_t* blk, int64_t groups, const ActView& x, float* y, int64_t ldy,
                       int64_t o) {
   int64_t t = 0;
-  for (; t + kMaxTokens <= x.n_tok; t += kMaxTokens) block_tile<F, kMaxTokens>(blk, groups, x, t, y, ldy, o);
+  for (; t + kMaxTokens <= x.n_tok; t += kMaxTokens) tile<F, kMaxTokens>(blk, groups, x, t, y, ldy, o);
   switch (x.n_tok - t) {
-    case 7: block_tile<F, 7>(blk, groups, x, t, y, ldy, o); break;
-    case 6: block_tile<F, 6>(blk, groups, x, t, y, ldy, o); break;
-    case 5: block_tile<F, 5>(blk, groups, x, t, y, ldy, o); break;
-    case 4: block_tile<F, 4>(blk, groups, x, t, y, ldy, o); break;
-    case 3: block_tile<F, 3>(blk, groups, x, t, y, ldy, o); break;
-    case 2: block_tile<F, 2>(blk, groups, x, t, y, ldy, o); break;
-    case 1: block_tile<F, 1>(blk, groups, x, t, y, ldy, o); break;
+    case 7: tile<F, 7>(blk, groups, x, t, y, ldy, o); break;
+    case 6: tile<F, 6>(blk, groups, x, t, y, ldy, o); break;
+    case 5: tile<F, 5>(blk, groups, x, t, y, ldy, o); break;
+    case 4: tile<F, 4>(blk, groups, x, t, y, ldy, o); break;
+    case 3: tile<F, 3>(blk, groups, x, t, y, ldy, o); break;
+    case 2: tile<F, 2>(blk, groups, x, t, y, ldy, o); break;
+    case 1: tile<F, 1>(blk, groups, x, t, y, ldy, o); break;
     default: break;
   }
 }
@@ -132,9 +179,10 @@ void gemm_r16(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int6
 }  // namespace
 
 void register_avx512vnni_r16(KernelTable& t) {
-  set_gemm_r16(t, Format::kQ4G32, gemm_r16<Q4>);
-  set_gemm_r16(t, Format::kQ4G32NL, gemm_r16<Q4NL>);
-  set_gemm_r16(t, Format::kQ6G32, gemm_r16<Q6>);
+  set_gemm_r16(t, Format::kQ4G32, gemm_r16<Q4>, ActForm::kQ8G32);
+  set_gemm_r16(t, Format::kQ4G32NL, gemm_r16<Q4NL>, ActForm::kQ8G32);
+  set_gemm_r16(t, Format::kQ6G32, gemm_r16<Q6>, ActForm::kQ8G32);
+  set_gemm_r16(t, Format::kQ8G32, gemm_r16<Q8>, ActForm::kQ16G32);
 }
 
 }  // namespace hearth::kernels

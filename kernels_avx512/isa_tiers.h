@@ -13,6 +13,8 @@ struct KernelTable;
 void register_avx2(KernelTable& t);
 // AVX-512 F/BW/VL (+F16C/FMA): float-format gemm, q8 preparation, row helpers.
 void register_avx512(KernelTable& t);
+// Its attention block kernel (attention_avx512.cpp); called by register_avx512.
+void register_avx512_attention(KernelTable& t);
 // AVX-512 VNNI: integer gemm (vpdpbusd) for q8g32, q4g32, q4g32z, q4g32nl over q8 activations.
 void register_avx512vnni(KernelTable& t);
 // Its kernels over r16-packed weights (gemm_r16_avx512vnni.cpp); called by register_avx512vnni.
@@ -21,7 +23,7 @@ void register_avx512vnni_r16(KernelTable& t);
 // Table setters, defined in kernel_table.cpp (no ISA flags), so ISA files never touch the
 // KernelTable type itself.
 void set_gemm(KernelTable& t, Format f, GemmFn fn, ActForm form);
-void set_gemm_r16(KernelTable& t, Format f, GemmFn fn);  // same activation form as gemm[f]
+void set_gemm_r16(KernelTable& t, Format f, GemmFn fn, ActForm form);
 void set_prepare_q8(KernelTable& t, PrepareQ8Fn fn);
 void set_row_ops(KernelTable& t, const RowOps& ops);
 

@@ -14,6 +14,7 @@ namespace hearth::kernels {
 enum class ActForm : uint8_t {
   kF32 = 0,    // float32 as computed
   kQ8G32 = 1,  // int8 per group of 32: q = round(x / d), d = max|x| / 127 (quant/codec.h)
+  kQ16G32 = 2,  // int16 per group of 32: d = max|x| / 32767 (q16_prepare; close to float32)
   kCount
 };
 
@@ -33,6 +34,7 @@ struct WeightRows {
 //   kQ8G32: q[t * ld_q + i] int8; per group g = i / 32: d[t * ld_d + g] = scale,
 //           ds[t * ld_d + g] = scale * sum of the group's q (offset corrections),
 //           qsum[t * ld_d + g] = sum of the group's q (the same, in integers; q8_group_sums)
+//   kQ16G32: q16[t * ld_q + i] int16; d[t * ld_d + g] = scale of group g
 struct ActView {
   ActForm form;
   int64_t n_tok;
@@ -45,6 +47,7 @@ struct ActView {
   int64_t ld_q;
   int64_t ld_d;
   const int32_t* qsum = nullptr;
+  const int16_t* q16 = nullptr;
 };
 
 // y[t * ldy + o] = sum_i W[o][i] * x_t[i] for every token t of x and o in [o_begin, o_end).
@@ -57,6 +60,27 @@ using GemmFn = void (*)(const WeightRows& w, const ActView& x, float* y, int64_t
 
 // One token: x[n] (n a multiple of 32) -> q[n], d[n / 32], ds[n / 32] (layout above).
 using PrepareQ8Fn = void (*)(const float* x, int64_t n, int8_t* q, float* d, float* ds);
+
+// One attention head for a block of queries that share its key and value rows (the rows of a
+// prompt's positions for one KV head: the query heads of its group, several positions).
+// Query i sees rows [begin[i], end[i]); out[i] = sum_p softmax_p(scale * q_i . k_p) * v_p.
+struct AttendBlock {
+  const float* const* q;  // [n_q] query vectors, dk floats each
+  float* const* out;      // [n_q] outputs, dv floats each
+  const int64_t* begin;   // [n_q]
+  const int64_t* end;     // [n_q], end[i] > begin[i]
+  int64_t n_q;
+  const float* const* k;  // key rows by position (read only inside some query's range)
+  const float* const* v;  // value rows by position
+  int64_t dk, dv;
+  float scale;
+};
+
+// Floats of scratch an attend call needs: scores for every query over the block's span of
+// rows (max end - min begin), and one transposed 16-row tile of keys.
+inline int64_t attend_scratch_floats(int64_t n_q, int64_t span, int64_t dk) {
+  return n_q * (span + 33) + 16 * (dk + 16) + 64;
+}
 
 // Row-wise float helpers (single row, single thread).
 struct RowOps {
@@ -72,6 +96,8 @@ struct RowOps {
   void (*dot_rows)(const float* q, const float* const* rows, int64_t n, int64_t dim, float* out);
   // out[i] = sum_p w[p] * rows[p][i] for i < dim (attention's weighted values; out overwritten)
   void (*weighted_sum_rows)(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out);
+  // A block of attention queries (AttendBlock); scratch holds attend_scratch_floats(...) floats.
+  void (*attend)(const AttendBlock& b, float* scratch);
 };
 
 // Roofline probes (hearth bench --roofline); null where the tier has none.

@@ -13,7 +13,7 @@ constexpr int kNibbleBytes = 16;  // canonical bytes [2, 18): split-half nibbles
 constexpr int kHighBytes = 8;     // q6g32 bytes [18, 26): 2-bit high parts
 constexpr int64_t kChunk = 64;    // 16 rows x 4 bytes
 
-int block_bytes(Format f) { return f == Format::kQ6G32 ? 26 : 18; }
+int block_bytes(Format f) { return f == Format::kQ8G32 ? 34 : f == Format::kQ6G32 ? 26 : 18; }
 int64_t group_bytes(Format f) { return kPackRows * block_bytes(f); }
 
 // High 2 bits of element e of a canonical q6g32 block's qh (quant/blocks.h six_at).
@@ -22,6 +22,10 @@ int high2(const uint8_t* qh, int e) { return (qh[e % 8] >> (2 * (e / 8))) & 3; }
 void pack_group(Format f, const uint8_t* const* blocks, uint8_t* out) {
   for (int r = 0; r < kPackRows; ++r) {
     std::memcpy(out + kScaleBytes * r, blocks[r], kScaleBytes);
+    if (f == Format::kQ8G32) {
+      for (int k = 0; k < 16; ++k) std::memcpy(out + 32 + 32 * k + 2 * r, blocks[r] + kScaleBytes + 2 * k, 2);
+      continue;
+    }
     for (int c = 0; c < 4; ++c)
       std::memcpy(out + 32 + kChunk * c + 4 * r, blocks[r] + kScaleBytes + 4 * c, 4);
     if (f != Format::kQ6G32) continue;
@@ -38,6 +42,10 @@ void pack_group(Format f, const uint8_t* const* blocks, uint8_t* out) {
 void unpack_group(Format f, const uint8_t* in, uint8_t* const* blocks) {
   for (int r = 0; r < kPackRows; ++r) {
     std::memcpy(blocks[r], in + kScaleBytes * r, kScaleBytes);
+    if (f == Format::kQ8G32) {
+      for (int k = 0; k < 16; ++k) std::memcpy(blocks[r] + kScaleBytes + 2 * k, in + 32 + 32 * k + 2 * r, 2);
+      continue;
+    }
     for (int c = 0; c < 4; ++c)
       std::memcpy(blocks[r] + kScaleBytes + 4 * c, in + 32 + kChunk * c + 4 * r, 4);
     if (f != Format::kQ6G32) continue;
@@ -57,7 +65,7 @@ void unpack_group(Format f, const uint8_t* in, uint8_t* const* blocks) {
 }  // namespace
 
 bool r16_format(Format f) {
-  return f == Format::kQ4G32 || f == Format::kQ4G32NL || f == Format::kQ6G32;
+  return f == Format::kQ4G32 || f == Format::kQ4G32NL || f == Format::kQ6G32 || f == Format::kQ8G32;
 }
 
 size_t r16_bytes(Format f, int64_t n_out, int64_t n_in) {

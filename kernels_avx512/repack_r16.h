@@ -15,6 +15,10 @@
 // So register j (0..7) of a group holds elements 4j..4j+3 of all 16 rows: j < 4 the low
 // nibbles of chunk j, j >= 4 the high nibbles of chunk j - 4 (+ for q6g32 field j % 4 of
 // high chunk j / 4, shifted to bits 4..5).
+// q8g32 (for int16 activations, vpdpwssd: lanes hold pairs of columns):
+//   bytes [0, 32)           16 float16 scales
+//   bytes [32, 544)         16 chunks of 32 bytes; chunk k, row r: q[2k], q[2k + 1] of row r at
+//                           32 + 32k + 2r (sign-extended to int16, chunk k is one register)
 // A packed matrix is its 16-row blocks one after another, each its n_in / 32 groups in order;
 // rows past the last whole block are not packed (kernels run them from the canonical rows).
 // Plain C++: no ISA flags (repacking runs once, at load).

@@ -27,24 +27,6 @@ inline __m512 round_away(__m512 v) {
   return _mm512_mask_add_ps(t, up, t, one);
 }
 
-// exp(x) for x in float range: Cody-Waite range reduction and a degree-6 polynomial
-// (Cephes expf coefficients), ~1 ulp; underflows to 0, overflows to inf.
-inline __m512 exp_ps(__m512 x) {
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-103.9f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(p, n);  // p * 2^n, handles the under/overflow ends
-}
-
 void prepare_q8(const float* x, int64_t n, int8_t* q, float* d, float* ds) {
   for (int64_t g = 0; g < n / 32; ++g) {
     const __m512 a = _mm512_loadu_ps(x + g * 32), b = _mm512_loadu_ps(x + g * 32 + 16);
@@ -90,7 +72,7 @@ void swiglu(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = tail_mask(i, n);
     const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g));
+    const __m512 e = simd::exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g));
     const __m512 s = _mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
     _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, up + i)));
   }
@@ -162,6 +144,7 @@ void register_avx512(KernelTable& t) {
   ops.dot_rows = dot_rows;
   ops.weighted_sum_rows = weighted_sum_rows;
   set_row_ops(t, ops);
+  register_avx512_attention(t);
 }
 
 }  // namespace hearth::kernels

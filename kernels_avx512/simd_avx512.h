@@ -1,4 +1,4 @@
-// Horizontal reductions for AVX-512 kernel files (include only from *_avx512*.cpp). Written
+// Horizontal reductions and a vector exp for AVX-512 kernel files (include only from *_avx512*.cpp). Written
 // with in-register shuffles instead of _mm512_reduce_* (GCC 12's extract-based versions warn
 // -Wuninitialized inside its own headers).
 #pragma once
@@ -33,6 +33,24 @@ inline double hsum_pd(__m512d v) {
   v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
   v = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
   return _mm_cvtsd_f64(_mm512_castpd512_pd128(v));
+}
+
+// exp(x) for x in float range: Cody-Waite range reduction and a degree-6 polynomial
+// (Cephes expf coefficients), ~1 ulp; underflows to 0, overflows to inf.
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-103.9f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);  // p * 2^n, handles the under/overflow ends
 }
 
 }  // namespace hearth::kernels::simd

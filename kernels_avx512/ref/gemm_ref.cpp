@@ -51,6 +51,22 @@ void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int6
   for (int64_t p = 0; p < n; ++p) axpy(w[p], rows[p], dim, out);
 }
 
+// The definition: per query, scores, a softmax (sum in double), the weighted sum of values.
+void attend(const AttendBlock& b, float* scratch) {
+  for (int64_t i = 0; i < b.n_q; ++i) {
+    const int64_t n = b.end[i] - b.begin[i];
+    float mx = -INFINITY;
+    for (int64_t p = 0; p < n; ++p) {
+      scratch[p] = dot(b.q[i], b.k[b.begin[i] + p], b.dk) * b.scale;
+      mx = std::max(mx, scratch[p]);
+    }
+    double sum = 0;
+    for (int64_t p = 0; p < n; ++p) sum += scratch[p] = std::exp(scratch[p] - mx);
+    for (int64_t p = 0; p < n; ++p) scratch[p] = static_cast<float>(scratch[p] / sum);
+    weighted_sum_rows(scratch, b.v + b.begin[i], n, b.dv, b.out[i]);
+  }
+}
+
 }  // namespace
 
 // ggml quantize_row_q8_0_ref with a float scale, as quant/codec.cpp quantize_activations_q8.
@@ -89,6 +105,7 @@ void register_reference_gemm(KernelTable& t) {
   t.row.dot = dot;
   t.row.dot_rows = dot_rows;
   t.row.weighted_sum_rows = weighted_sum_rows;
+  t.row.attend = attend;
 }
 
 }  // namespace hearth::kernels::ref

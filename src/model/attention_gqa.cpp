@@ -1,6 +1,8 @@
 #include "src/model/attention_gqa.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "src/base/status.h"
 #include "src/model/attention_probs.h"
@@ -67,10 +69,33 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
     ctx.cache.write_v(ctx.layer, seq, pos, v.data() + r * kv_w);
   }
 
-  // Each row attends to positions [0, pos] of its own sequence.
+  // Each row attends to positions [0, pos] of its own sequence (from the window start).
   std::vector<float> attn(static_cast<size_t>(n * q_width));
   AttentionProbsCapture probs(ctx, c.n_head);
-  const int64_t group = c.n_head / c.n_head_kv;
+  if (probs.active())
+    attend_row_by_row(ctx, q.data(), attn.data(), probs);
+  else
+    attend_blocks(ctx, q.data(), attn.data());
+  probs.publish();
+  if (ctx.probing("attn_o_in")) {  // input of o_proj: the heads' outputs, concatenated
+    const int64_t shape[2] = {n, q_width};
+    ctx.probe->capture("attn_o_in", ctx.layer, shape, attn);
+  }
+  ops::matmul(w_.wo, attn.data(), n, out);
+  if (!c.o_bias.empty())
+    for (int64_t r = 0; r < n; ++r) ops::add_inplace(out + r * c.n_embd, c.o_bias.data(), c.n_embd);
+}
+
+int64_t AttentionGqa::window_start(const KvLayerRows& kv, int64_t end) const {
+  const int64_t first = kv.begin();
+  return config_.sliding_window > 0 ? std::max<int64_t>(first, end - config_.sliding_window) : first;
+}
+
+// One head of one row at a time, keeping each row's probabilities for the probe.
+void AttentionGqa::attend_row_by_row(const LayerContext& ctx, const float* q, float* attn,
+                                     AttentionProbsCapture& probs) const {
+  const AttentionGqaConfig& c = config_;
+  const int64_t n = ctx.n_rows(), q_width = c.n_head * c.head_dim, group = c.n_head / c.n_head_kv;
 #pragma omp parallel
   {
     AttendScratch scratch(ctx.cache.precision(), probs.max_ctx(), c.head_dim, c.head_dim);
@@ -80,26 +105,81 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
         const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
         const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
         const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
-        const int64_t first = kv.begin();
-        const int64_t start = c.sliding_window > 0 ? std::max<int64_t>(first, end - c.sliding_window) : first;
+        const int64_t start = window_start(kv, end);
         const int64_t kv_off = (h / group) * c.head_dim;
         attend_one_head(
-            q.data() + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
+            q + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
             [&](int64_t p) { return kv.k(start + p, kv_off, c.head_dim, scratch.k_slot(p)); },
             [&](int64_t p) { return kv.v(start + p, kv_off, c.head_dim, scratch.v_slot(p)); },
-            scratch.scores(), scratch.rows(), attn.data() + r * q_width + h * c.head_dim);
+            scratch.scores(), scratch.rows(), attn + r * q_width + h * c.head_dim);
         probs.store(r, h, start, scratch.scores(), end - start);
       }
     }
   }
-  probs.publish();
-  if (ctx.probing("attn_o_in")) {  // input of o_proj: the heads' outputs, concatenated
-    const int64_t shape[2] = {n, q_width};
-    ctx.probe->capture("attn_o_in", ctx.layer, shape, attn);
+}
+
+// Blocks of up to kRowsPerBlock consecutive rows of one sequence x the query heads of one KV
+// head share every read of that head's cached rows (ops::attend).
+void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float* attn) const {
+  constexpr int64_t kRowsPerBlock = 8;
+  const AttentionGqaConfig& c = config_;
+  const int64_t n = ctx.n_rows(), q_width = c.n_head * c.head_dim, group = c.n_head / c.n_head_kv;
+  std::vector<int64_t> block_first;  // first row of each block
+  for (int64_t r = 0; r < n; ++r)
+    if (block_first.empty() || r - block_first.back() == kRowsPerBlock ||
+        ctx.batch.seq_ids[static_cast<size_t>(r)] != ctx.batch.seq_ids[static_cast<size_t>(r - 1)])
+      block_first.push_back(r);
+  block_first.push_back(n);
+  const int64_t n_blocks = static_cast<int64_t>(block_first.size()) - 1;
+  const bool decoded = ctx.cache.precision() != KvPrecision::kF32;  // rows decoded into scratch
+#pragma omp parallel
+  {
+    std::vector<const float*> qp, kp, vp;
+    std::vector<float*> op;
+    std::vector<int64_t> begin, end;
+    std::vector<float> scratch, k_rows, v_rows;
+#pragma omp for collapse(2) schedule(dynamic, 1)
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      for (int64_t hk = 0; hk < c.n_head_kv; ++hk) {
+        const int64_t r0 = block_first[static_cast<size_t>(b)], r1 = block_first[static_cast<size_t>(b + 1)];
+        const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_ids[static_cast<size_t>(r0)]);
+        int64_t lo = INT64_MAX, hi = 0;
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t e = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+          lo = std::min(lo, window_start(kv, e));
+          hi = std::max(hi, e);
+        }
+        const int64_t span = hi - lo, n_q = (r1 - r0) * group, kv_off = hk * c.head_dim;
+        kp.resize(static_cast<size_t>(span));
+        vp.resize(kp.size());
+        if (decoded) {
+          k_rows.resize(static_cast<size_t>(span * c.head_dim));
+          v_rows.resize(k_rows.size());
+        }
+        for (int64_t p = 0; p < span; ++p) {
+          kp[p] = kv.k(lo + p, kv_off, c.head_dim, decoded ? k_rows.data() + p * c.head_dim : nullptr);
+          vp[p] = kv.v(lo + p, kv_off, c.head_dim, decoded ? v_rows.data() + p * c.head_dim : nullptr);
+        }
+        qp.clear();
+        op.clear();
+        begin.clear();
+        end.clear();
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t e = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+          for (int64_t h = hk * group; h < (hk + 1) * group; ++h) {
+            qp.push_back(q + r * q_width + h * c.head_dim);
+            op.push_back(attn + r * q_width + h * c.head_dim);
+            begin.push_back(window_start(kv, e) - lo);
+            end.push_back(e - lo);
+          }
+        }
+        scratch.resize(static_cast<size_t>(kernels::attend_scratch_floats(n_q, span, c.head_dim)));
+        const kernels::AttendBlock blk{qp.data(), op.data(), begin.data(), end.data(), n_q,
+                                       kp.data(), vp.data(), c.head_dim, c.head_dim, c.scale};
+        ops::attend(blk, scratch.data());
+      }
+    }
   }
-  ops::matmul(w_.wo, attn.data(), n, out);
-  if (!c.o_bias.empty())
-    for (int64_t r = 0; r < n; ++r) ops::add_inplace(out + r * c.n_embd, c.o_bias.data(), c.n_embd);
 }
 
 }  // namespace hearth

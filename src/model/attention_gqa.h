@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "quant/tensor.h"
+#include "src/model/attention_probs.h"
 #include "src/model/kv_precision.h"
 #include "src/model/layer_context.h"
 #include "src/model/rope.h"
@@ -39,6 +40,12 @@ class AttentionGqa final : public LayerBlock {
   int64_t kv_width() const { return config_.n_head_kv * config_.head_dim; }
 
  private:
+  // First visible position for a row whose context ends at `end` (sliding window, cache start).
+  int64_t window_start(const KvLayerRows& kv, int64_t end) const;
+  void attend_blocks(const LayerContext& ctx, const float* q, float* attn) const;
+  void attend_row_by_row(const LayerContext& ctx, const float* q, float* attn,
+                         AttentionProbsCapture& probs) const;
+
   AttentionGqaConfig config_;
   AttentionGqaWeights w_;
   Rope rope_;

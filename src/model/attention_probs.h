@@ -18,6 +18,8 @@ class AttentionProbsCapture {
     if (active_) probs_.assign(static_cast<size_t>(ctx.n_rows() * n_head_ * max_ctx_), 0.0f);
   }
 
+  bool active() const { return active_; }
+
   // Longest context any row of the batch sees (positions + 1): the size of score scratch.
   int64_t max_ctx() const { return max_ctx_; }
 

@@ -42,6 +42,18 @@ const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
     v.qsum = qsum_.data();
     v.ld_q = n_in_;
     v.ld_d = groups;
+  } else if (form == kernels::ActForm::kQ16G32) {
+    HEARTH_CHECK(n_in_ % 32 == 0, "int16 activations need a multiple of 32 columns, got {}", n_in_);
+    const int64_t groups = n_in_ / 32;
+    q16_.resize(static_cast<size_t>(n_tok_ * n_in_));
+    d16_.resize(static_cast<size_t>(n_tok_ * groups));
+#pragma omp parallel for schedule(static) if (n_tok_ > 16)
+    for (int64_t t = 0; t < n_tok_; ++t)
+      kernels::prepare_q16(x_ + t * n_in_, n_in_, q16_.data() + t * n_in_, d16_.data() + t * groups);
+    v.q16 = q16_.data();
+    v.d = d16_.data();
+    v.ld_q = n_in_;
+    v.ld_d = groups;
   }
   views_[f] = v;
   ready_[f] = true;
@@ -63,6 +75,9 @@ kernels::ActView token_slice(const kernels::ActView& v, int64_t t0, int64_t n) {
     s.d += t0 * v.ld_d;
     s.ds += t0 * v.ld_d;
     s.qsum += t0 * v.ld_d;
+  } else if (v.form == kernels::ActForm::kQ16G32) {
+    s.q16 += t0 * v.ld_q;
+    s.d += t0 * v.ld_d;
   }
   return s;
 }
@@ -80,12 +95,14 @@ void matmul(const TensorView& w, PreparedInput& x, float* y) {
   const int64_t n_tok = x.n_tok();
   HEARTH_CHECK(x.n_in() == n_in, "matmul {}: input has {} columns, weight {}", w.name, x.n_in(), n_in);
   if (n_tok == 0 || n_out == 0) return;
-  const kernels::ActView& act = x.view(table.act_form[fi]);
   const kernels::WeightRows rows = kernels::weight_rows(w);
   // Rows [0, n_packed) run from the 16-row packed copy when there is one, the rest (fewer than
-  // 16) from the canonical rows.
+  // 16) from the canonical rows; each kernel gets the activation form it consumes.
   const auto packed_fn = w.packed ? table.gemm_r16[fi] : nullptr;
   const int64_t n_packed = packed_fn ? n_out / kernels::kPackRows * kernels::kPackRows : 0;
+  const kernels::ActView no_act{};
+  const kernels::ActView& act = n_packed < n_out ? x.view(table.act_form[fi]) : no_act;
+  const kernels::ActView& packed_act = n_packed > 0 ? x.view(table.act_form_r16[fi]) : no_act;
   const int64_t align = packed_fn ? kernels::kPackRows : 4;  // the kernels' row tile
   // Chunks of output rows (multiples of the row tile), several per thread and handed out
   // dynamically so both cores finish together; each chunk meets every token.
@@ -102,9 +119,8 @@ void matmul(const TensorView& w, PreparedInput& x, float* y) {
     const int64_t split = std::clamp(n_packed, begin, end);
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenBlock) {
       const int64_t nt = std::min(kTokenBlock, n_tok - t0);
-      const kernels::ActView slice = token_slice(act, t0, nt);
-      if (split > begin) packed_fn(rows, slice, y + t0 * n_out, n_out, begin, split);
-      if (end > split) fn(rows, slice, y + t0 * n_out, n_out, split, end);
+      if (split > begin) packed_fn(rows, token_slice(packed_act, t0, nt), y + t0 * n_out, n_out, begin, split);
+      if (end > split) fn(rows, token_slice(act, t0, nt), y + t0 * n_out, n_out, split, end);
     }
   }
 }
@@ -165,6 +181,8 @@ void dot_rows(const float* q, const float* const* rows, int64_t n, int64_t dim, 
 void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out) {
   kernels::kernel_table().row.weighted_sum_rows(w, rows, n, dim, out);
 }
+
+void attend(const kernels::AttendBlock& b, float* scratch) { kernels::kernel_table().row.attend(b, scratch); }
 
 void set_num_threads(int n) {
   if (n > 0) omp_set_num_threads(n);

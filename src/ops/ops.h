@@ -33,6 +33,8 @@ class PreparedInput {
   std::vector<int8_t> q_;   // [n_tok][n_in]
   std::vector<float> d_;    // [n_tok][n_in / 32] scales, then [n_tok][n_in / 32] scale * sum(q)
   std::vector<int32_t> qsum_;  // [n_tok][n_in / 32] sum(q)
+  std::vector<int16_t> q16_;   // [n_tok][n_in] (kQ16G32)
+  std::vector<float> d16_;     // [n_tok][n_in / 32]
 };
 
 // y[n_tok][n_out] = x * W^T with prepared activations (x.n_in() == n_in). Threaded.
@@ -70,6 +72,10 @@ float dot(const float* a, const float* b, int64_t n);
 void dot_rows(const float* q, const float* const* rows, int64_t n, int64_t dim, float* out);
 // out[i] = sum_p w[p] * rows[p][i] for i < dim (out overwritten).
 void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out);
+
+// A block of attention queries sharing one head's rows (kernels::AttendBlock); scratch holds
+// kernels::attend_scratch_floats(...) floats. Single-threaded.
+void attend(const kernels::AttendBlock& b, float* scratch);
 
 // Threads used by the parallel ops (OpenMP). 0 = leave the default.
 void set_num_threads(int n);

@@ -39,6 +39,7 @@ struct Prepared {
   std::vector<int8_t> q;
   std::vector<float> d, ds;
   std::vector<int32_t> qsum;
+  std::vector<int16_t> q16;
   ActView view{};
 };
 
@@ -66,6 +67,15 @@ Prepared prepare(const KernelTable& table, ActForm form, const std::vector<float
     p.view.qsum = p.qsum.data();
     p.view.ld_q = n_in;
     p.view.ld_d = g;
+  } else if (form == ActForm::kQ16G32) {
+    const int64_t g = n_in / 32;
+    p.q16.resize(static_cast<size_t>(n_tok * n_in));
+    p.d.resize(static_cast<size_t>(n_tok * g));
+    for (int64_t t = 0; t < n_tok; ++t) prepare_q16(x.data() + t * n_in, n_in, p.q16.data() + t * n_in, p.d.data() + t * g);
+    p.view.q16 = p.q16.data();
+    p.view.d = p.d.data();
+    p.view.ld_q = n_in;
+    p.view.ld_d = g;
   }
   return p;
 }
@@ -89,8 +99,10 @@ void reference(Format f, const TensorView& w, const Prepared& p, int64_t o_begin
     for (int64_t t = 0; t < n_tok; ++t) {
       double s = 0, mag = 0;
       for (int64_t i = 0; i < n_in; ++i) {
-        const float x = p.view.form == ActForm::kQ8G32 ? xq[t][i / 32].scale * xq[t][i / 32].q[i % 32]
-                                                       : p.view.f32[t * n_in + i];
+        // int16 activations: the definition is the float dot over their dequantized values.
+        const float x = p.view.form == ActForm::kQ8G32    ? xq[t][i / 32].scale * xq[t][i / 32].q[i % 32]
+                        : p.view.form == ActForm::kQ16G32 ? p.d[t * groups + i / 32] * p.q16[t * n_in + i]
+                                                          : p.view.f32[t * n_in + i];
         s += static_cast<double>(row[i]) * x;
         mag += std::fabs(row[i] * x);
       }
@@ -115,7 +127,7 @@ void check_kernel(const KernelTable& t, Format f, int64_t rows, int64_t cols, in
   w.data = bytes.data();
   w.nbytes = format_bytes(f, static_cast<size_t>(rows * cols));
   const std::vector<float> x = random_vec(n_tok * cols, static_cast<uint32_t>(cols + n_tok));
-  const ActForm form = t.act_form[static_cast<int>(f)];
+  const ActForm form = packed ? t.act_form_r16[static_cast<int>(f)] : t.act_form[static_cast<int>(f)];
   const Prepared p = prepare(t, form, x, n_tok, cols);
   // Output rows [o_begin, o_end) of y[n_tok][ldy], ldy = rows + 5, one guard row before.
   const int64_t ldy = rows + 5;
@@ -174,7 +186,6 @@ TEST(KernelsGemm, PackedKernelsEveryTierAwkwardSizes) {
       const Format f = static_cast<Format>(fi);
       if (t.gemm_r16[fi] == nullptr) continue;
       EXPECT_TRUE(r16_format(f)) << format_traits(f).name;
-      EXPECT_EQ(t.act_form[fi], ActForm::kQ8G32);
       for (int64_t c : {32, 96, 1056, 4064})
         for (int64_t r : {16, 32, 48, 64})
           for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 8, 9, 17}) {
@@ -193,7 +204,7 @@ TEST(KernelsGemm, PackedKernelsEveryTierAwkwardSizes) {
 // r16 is a permutation of the canonical bytes: unpacking gives them back exactly, and the
 // packed size equals the canonical size of the packed rows.
 TEST(KernelsRepack, RoundTripsCanonicalBlocks) {
-  for (Format f : {Format::kQ4G32, Format::kQ4G32NL, Format::kQ6G32}) {
+  for (Format f : {Format::kQ4G32, Format::kQ4G32NL, Format::kQ6G32, Format::kQ8G32}) {
     SCOPED_TRACE(format_traits(f).name);
     ASSERT_TRUE(r16_format(f));
     for (int64_t cols : {32, 96, 2048}) {
@@ -210,7 +221,7 @@ TEST(KernelsRepack, RoundTripsCanonicalBlocks) {
       EXPECT_EQ(std::vector<uint8_t>(bytes.begin(), bytes.begin() + rows * row_bytes), back);
     }
   }
-  EXPECT_FALSE(r16_format(Format::kQ8G32));
+  EXPECT_FALSE(r16_format(Format::kQ4G32Z));
   EXPECT_FALSE(r16_format(Format::kBF16));
 }
 

@@ -51,6 +51,34 @@ TEST(KernelsRowOps, PrepareQ8MatchesCodecExactly) {
   }
 }
 
+// int16 activations (ActForm::kQ16G32): per group d = max|x| / 32767, every value within d / 2
+// of x, the largest magnitude at +-32767, an all-zero group all zeros with d = 0.
+TEST(KernelsRowOps, PrepareQ16RoundsWithinHalfAStep) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t n = 32 * 6;
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = nd(rng);
+  for (int i = 32; i < 64; ++i) x[static_cast<size_t>(i)] = 0.0f;  // group 1: zeros
+  x[70] = 300.0f;                                                   // group 2: an outlier
+  for (int i = 96; i < 128; ++i) x[static_cast<size_t>(i)] *= 1e-30f;  // group 3: tiny values
+  std::vector<int16_t> q(static_cast<size_t>(n));
+  std::vector<float> d(static_cast<size_t>(n / 32));
+  prepare_q16(x.data(), n, q.data(), d.data());
+  for (int64_t g = 0; g < n / 32; ++g) {
+    float amax = 0;
+    int qmax = 0;
+    for (int64_t i = 32 * g; i < 32 * g + 32; ++i) {
+      amax = std::max(amax, std::fabs(x[i]));
+      qmax = std::max(qmax, std::abs(static_cast<int>(q[i])));
+    }
+    EXPECT_FLOAT_EQ(d[g], amax / 32767.0f) << "group " << g;
+    EXPECT_EQ(qmax, amax > 0 ? 32767 : 0) << "group " << g;
+    for (int64_t i = 32 * g; i < 32 * g + 32; ++i)
+      EXPECT_LE(std::fabs(q[i] * d[g] - x[i]), d[g] * 0.5f * 1.0001f + 1e-38f) << "element " << i;
+  }
+}
+
 TEST(KernelsRowOps, RowHelpersMatchReference) {
   const RowOps& ref = reference_table().row;
   for (int ti = 0; ti < table_count(); ++ti) {
@@ -114,6 +142,72 @@ TEST(KernelsRowOps, RowBatchesMatchDoubleSums) {
         EXPECT_EQ(out[dim], kGuard);
       }
     }
+  }
+}
+
+// A block of attention queries against a double-precision softmax-weighted sum: awkward head
+// widths, 1..33 queries (either side of the kernels' tile threshold) with causal, shifted and
+// arbitrary ranges, key and value rows scattered in memory, guard values after every output.
+TEST(KernelsRowOps, AttendBlockMatchesDoubleSoftmax) {
+  for (int ti = 0; ti < table_count(); ++ti) {
+    const RowOps& ops = table_at(ti).row;
+    ASSERT_NE(ops.attend, nullptr) << table_at(ti).tier;
+    for (int64_t dk : {16, 40, 128, 192})
+      for (int64_t dv : {16, 40, 128})
+        for (int64_t n_q : {1, 3, 4, 5, 9, 33}) {
+          const int64_t span = 70 + n_q;
+          SCOPED_TRACE(testing::Message() << table_at(ti).tier << " dk " << dk << " dv " << dv << " queries " << n_q);
+          const std::vector<float> kstore = random_vec(span * (dk + 3), 21, 2.0f), vstore = random_vec(span * (dv + 5), 22),
+                                   qstore = random_vec(n_q * dk, 23, 2.0f);
+          std::vector<const float*> k(static_cast<size_t>(span)), v(k.size()), q(static_cast<size_t>(n_q));
+          for (int64_t p = 0; p < span; ++p) {  // rows in reverse order of memory, strided
+            k[p] = kstore.data() + (span - 1 - p) * (dk + 3);
+            v[p] = vstore.data() + (span - 1 - p) * (dv + 5);
+          }
+          std::vector<int64_t> begin(static_cast<size_t>(n_q)), end(begin.size());
+          std::mt19937 rng(static_cast<uint32_t>(n_q * 131 + dk));
+          for (int64_t i = 0; i < n_q; ++i) {
+            q[i] = qstore.data() + i * dk;
+            if (i % 3 == 2) {  // arbitrary range
+              begin[i] = rng() % (span - 1);
+              end[i] = begin[i] + 1 + rng() % (span - begin[i]);
+            } else {  // causal: one more row per query, a sliding window start for some
+              end[i] = span - n_q + i + 1;
+              begin[i] = i % 3 == 1 ? std::max<int64_t>(0, end[i] - 17) : 0;
+            }
+          }
+          const int64_t ldo = dv + 4;
+          std::vector<float> out(static_cast<size_t>(n_q * ldo), kGuard);
+          std::vector<float*> outs(static_cast<size_t>(n_q));
+          for (int64_t i = 0; i < n_q; ++i) outs[i] = out.data() + i * ldo;
+          std::vector<float> scratch(static_cast<size_t>(attend_scratch_floats(n_q, span, dk)));
+          const AttendBlock b{q.data(), outs.data(), begin.data(), end.data(), n_q, k.data(), v.data(), dk, dv, 0.125f};
+          ops.attend(b, scratch.data());
+          for (int64_t i = 0; i < n_q; ++i) {
+            std::vector<double> sc;
+            double mx = -1e300, sum = 0;
+            for (int64_t p = begin[i]; p < end[i]; ++p) {
+              double d = 0;
+              for (int64_t j = 0; j < dk; ++j) d += static_cast<double>(q[i][j]) * k[p][j];
+              sc.push_back(d * 0.125);
+              mx = std::max(mx, sc.back());
+            }
+            for (double& x : sc) sum += x = std::exp(x - mx);
+            for (int64_t j = 0; j < ldo; ++j) {
+              const float got = out[static_cast<size_t>(i * ldo + j)];
+              if (j >= dv) {
+                ASSERT_EQ(got, kGuard) << "wrote past query " << i << "'s output";
+                continue;
+              }
+              double want = 0, mag = 0;
+              for (int64_t p = begin[i]; p < end[i]; ++p) {
+                want += sc[p - begin[i]] / sum * v[p][j];
+                mag += sc[p - begin[i]] / sum * std::fabs(v[p][j]);
+              }
+              ASSERT_NEAR(got, want, 2e-5 * (mag + 1e-3)) << "query " << i << " value " << j;
+            }
+          }
+        }
   }
 }
 
