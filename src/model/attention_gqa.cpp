@@ -32,9 +32,9 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   std::vector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_w)),
       v(static_cast<size_t>(n * kv_w));
   ops::PreparedInput xin(x, n, w_.wq.shape[1]);  // converted once for q, k and v
-  ops::matmul(w_.wq, xin, q.data());
-  ops::matmul(w_.wk, xin, k.data());
-  ops::matmul(w_.wv, xin, v.data());
+  const TensorView* qkv_w[3] = {&w_.wq, &w_.wk, &w_.wv};
+  float* qkv[3] = {q.data(), k.data(), v.data()};
+  ops::matmul_many(qkv_w, xin, qkv);
 
   // Biases, per-head q/k norm, RoPE (one set of angles per row, shared by its heads); then K
   // and V go into the cache at their positions (in order: the cache allocates pages).

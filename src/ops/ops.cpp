@@ -84,45 +84,78 @@ kernels::ActView token_slice(const kernels::ActView& v, int64_t t0, int64_t n) {
 
 }  // namespace
 
-void matmul(const TensorView& w, PreparedInput& x, float* y) {
+namespace {
+
+// One matrix of a matmul_many call, split into chunks of output rows.
+struct MatmulJob {
+  kernels::WeightRows rows;
+  kernels::GemmFn fn, packed_fn;
+  const kernels::ActView *act, *packed_act;
+  float* y;
+  int64_t n_out, n_packed, chunk, n_chunks;
+};
+
+MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
   HEARTH_CHECK(w.shape.size() == 2, "matmul weight {} must be 2-D, is {}", w.name, w.shape_string());
   const auto& table = kernels::kernel_table();
   const int fi = static_cast<int>(w.format);
-  const auto fn = table.gemm[fi];
-  HEARTH_CHECK(fn != nullptr, "no matmul kernel for format {} ({})", format_traits(w.format).name, w.name);
-  const int64_t n_out = w.shape[0];
-  const int64_t n_in = w.shape[1];
+  MatmulJob j{};
+  j.fn = table.gemm[fi];
+  HEARTH_CHECK(j.fn != nullptr, "no matmul kernel for format {} ({})", format_traits(w.format).name, w.name);
+  j.n_out = w.shape[0];
   const int64_t n_tok = x.n_tok();
-  HEARTH_CHECK(x.n_in() == n_in, "matmul {}: input has {} columns, weight {}", w.name, x.n_in(), n_in);
-  if (n_tok == 0 || n_out == 0) return;
-  const kernels::WeightRows rows = kernels::weight_rows(w);
+  HEARTH_CHECK(x.n_in() == w.shape[1], "matmul {}: input has {} columns, weight {}", w.name, x.n_in(), w.shape[1]);
+  j.rows = kernels::weight_rows(w);
+  j.y = y;
   // Rows [0, n_packed) run from the 16-row packed copy when there is one, the rest (fewer than
   // 16) from the canonical rows; each kernel gets the activation form it consumes.
-  const auto packed_fn = w.packed ? table.gemm_r16[fi] : nullptr;
-  const int64_t n_packed = packed_fn ? n_out / kernels::kPackRows * kernels::kPackRows : 0;
-  const kernels::ActView no_act{};
-  const kernels::ActView& act = n_packed < n_out ? x.view(table.act_form[fi]) : no_act;
-  const kernels::ActView& packed_act = n_packed > 0 ? x.view(table.act_form_r16[fi]) : no_act;
-  const int64_t align = packed_fn ? kernels::kPackRows : 4;  // the kernels' row tile
-  // Chunks of output rows (multiples of the row tile), several per thread and handed out
-  // dynamically so both cores finish together; each chunk meets every token.
-  const int64_t work = n_out * n_in * n_tok;
-  const int threads = work < (1 << 15) ? 1 : omp_get_max_threads();
-  int64_t chunk = std::max<int64_t>(align, (n_out + threads * 8 - 1) / (threads * 8));
-  if (n_tok > 1) chunk = std::min<int64_t>(chunk, 32);
-  chunk = (chunk + align - 1) / align * align;
-  const int64_t n_chunks = (n_out + chunk - 1) / chunk;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-  for (int64_t c = 0; c < n_chunks; ++c) {
-    const int64_t begin = c * chunk;
-    const int64_t end = std::min(n_out, begin + chunk);
-    const int64_t split = std::clamp(n_packed, begin, end);
-    for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenBlock) {
-      const int64_t nt = std::min(kTokenBlock, n_tok - t0);
-      if (split > begin) packed_fn(rows, token_slice(packed_act, t0, nt), y + t0 * n_out, n_out, begin, split);
-      if (end > split) fn(rows, token_slice(act, t0, nt), y + t0 * n_out, n_out, split, end);
-    }
+  j.packed_fn = w.packed ? table.gemm_r16[fi] : nullptr;
+  j.n_packed = j.packed_fn ? j.n_out / kernels::kPackRows * kernels::kPackRows : 0;
+  if (n_tok == 0 || j.n_out == 0) return j;  // n_chunks 0: nothing to do
+  j.act = j.n_packed < j.n_out ? &x.view(table.act_form[fi]) : nullptr;
+  j.packed_act = j.n_packed > 0 ? &x.view(table.act_form_r16[fi]) : nullptr;
+  // Chunks of output rows (multiples of the kernels' row tile), several per thread and handed
+  // out dynamically so both cores finish together; each chunk meets every token.
+  const int64_t align = j.packed_fn ? kernels::kPackRows : 4;
+  j.chunk = std::max<int64_t>(align, (j.n_out + threads * 8 - 1) / (threads * 8));
+  if (n_tok > 1) j.chunk = std::min<int64_t>(j.chunk, 32);
+  j.chunk = (j.chunk + align - 1) / align * align;
+  j.n_chunks = (j.n_out + j.chunk - 1) / j.chunk;
+  return j;
+}
+
+void run_chunk(const MatmulJob& j, int64_t c, int64_t n_tok) {
+  const int64_t begin = c * j.chunk, end = std::min(j.n_out, begin + j.chunk);
+  const int64_t split = std::clamp(j.n_packed, begin, end);
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenBlock) {
+    const int64_t nt = std::min(kTokenBlock, n_tok - t0);
+    if (split > begin) j.packed_fn(j.rows, token_slice(*j.packed_act, t0, nt), j.y + t0 * j.n_out, j.n_out, begin, split);
+    if (end > split) j.fn(j.rows, token_slice(*j.act, t0, nt), j.y + t0 * j.n_out, j.n_out, split, end);
   }
+}
+
+}  // namespace
+
+void matmul_many(std::span<const TensorView* const> ws, PreparedInput& x, std::span<float* const> ys) {
+  HEARTH_CHECK(ws.size() == ys.size(), "matmul_many: {} weights, {} outputs", ws.size(), ys.size());
+  int64_t work = 0;
+  for (const TensorView* w : ws) work += w->numel() * x.n_tok();
+  const int threads = work < (1 << 15) ? 1 : omp_get_max_threads();
+  std::vector<MatmulJob> jobs;
+  std::vector<std::pair<int, int64_t>> items;  // (job, chunk): one parallel loop for all matrices
+  for (size_t i = 0; i < ws.size(); ++i) {
+    jobs.push_back(plan(*ws[i], x, ys[i], threads));
+    for (int64_t c = 0; c < jobs.back().n_chunks; ++c) items.emplace_back(static_cast<int>(i), c);
+  }
+  const int64_t n_items = static_cast<int64_t>(items.size()), n_tok = x.n_tok();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+  for (int64_t k = 0; k < n_items; ++k) run_chunk(jobs[static_cast<size_t>(items[k].first)], items[k].second, n_tok);
+}
+
+void matmul(const TensorView& w, PreparedInput& x, float* y) {
+  const TensorView* ws[1] = {&w};
+  float* ys[1] = {y};
+  matmul_many(ws, x, ys);
 }
 
 void matmul(const TensorView& w, const float* x, int64_t n_tok, float* y) {

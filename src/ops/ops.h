@@ -40,6 +40,10 @@ class PreparedInput {
 // y[n_tok][n_out] = x * W^T with prepared activations (x.n_in() == n_in). Threaded.
 void matmul(const TensorView& w, PreparedInput& x, float* y);
 
+// ys[i] = x * ws[i]^T for several matrices reading the same input (q, k, v; gate, up), in one
+// parallel loop: one fork and join instead of one per matrix (decode runs hundreds per token).
+void matmul_many(std::span<const TensorView* const> ws, PreparedInput& x, std::span<float* const> ys);
+
 // y[n_tok][n_out] = x[n_tok][n_in] * W^T, W = [n_out][n_in] in any stored format. Threaded.
 void matmul(const TensorView& w, const float* x, int64_t n_tok, float* y);
 

@@ -97,5 +97,30 @@ TEST(PackedWeights, LeavesWhatItCannotPackUnchanged) {
   EXPECT_EQ(store.matrices(), 1);
 }
 
+// Several matrices over one input in one parallel loop give exactly what separate calls give
+// (packed and canonical, quantized and float, a matrix too small to thread, zero tokens).
+TEST(PackedWeights, MatmulManyEqualsSeparateCalls) {
+  PackedWeights store;
+  Matrix a = make(Format::kQ4G32NL, 200, 256), b = make(Format::kQ8G32, 37, 256), c = make(Format::kBF16, 3, 256);
+  const TensorView views[3] = {store.pack(a.view), store.pack(b.view), c.view};
+  for (int64_t n_tok : {0, 1, 9}) {
+    std::vector<float> x(static_cast<size_t>(n_tok * 256));
+    std::mt19937 rng(3);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    for (auto& v : x) v = nd(rng);
+    std::vector<std::vector<float>> want(3), got(3);
+    for (int i = 0; i < 3; ++i) {
+      want[i].assign(static_cast<size_t>(n_tok * views[i].rows()), 0.0f);
+      got[i].assign(want[i].size(), -1.0f);
+      matmul(views[i], x.data(), n_tok, want[i].data());
+    }
+    PreparedInput in(x.data(), n_tok, 256);
+    const TensorView* ws[3] = {&views[0], &views[1], &views[2]};
+    float* ys[3] = {got[0].data(), got[1].data(), got[2].data()};
+    matmul_many(ws, in, ys);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(got[i], want[i]) << "matrix " << i << " tokens " << n_tok;
+  }
+}
+
 }  // namespace
 }  // namespace hearth::ops
