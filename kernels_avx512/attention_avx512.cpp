@@ -78,8 +78,8 @@ void transpose_keys(const AttendBlock& b, int64_t p0, int64_t n, float* tile) {
 // scores[i][p - lo] = scale * q_i . k_p inside query i's range, -inf elsewhere in [lo, hi).
 void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, float* tile) {
   if (b.n_q < kTileMin) {
-    for (int64_t i = 0; i < b.n_q; ++i)
-      for (int64_t p = lo; p < hi; ++p)
+    for (int64_t p = lo; p < hi; ++p)  // key-major: each key row is read once for all queries
+      for (int64_t i = 0; i < b.n_q; ++i)
         s[i * ld + p - lo] = p >= b.begin[i] && p < b.end[i] ? b.scale * dot(b.q[i], b.k[p], b.dk) : -INFINITY;
     return;
   }
@@ -174,7 +174,12 @@ void attend(const AttendBlock& b, float* scratch) {
   }
   int64_t i = 0;
   for (; i + 4 <= b.n_q; i += 4) weighted_values<4>(b, i, lo, ld, s, inv);
-  for (; i < b.n_q; ++i) weighted_values<1>(b, i, lo, ld, s, inv);
+  switch (b.n_q - i) {  // decode: the 2 or 3 query heads of a group read each value row once
+    case 3: weighted_values<3>(b, i, lo, ld, s, inv); break;
+    case 2: weighted_values<2>(b, i, lo, ld, s, inv); break;
+    case 1: weighted_values<1>(b, i, lo, ld, s, inv); break;
+    default: break;
+  }
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ TEST(KernelsRowOps, AttendBlockMatchesDoubleSoftmax) {
     ASSERT_NE(ops.attend, nullptr) << table_at(ti).tier;
     for (int64_t dk : {16, 40, 128, 192})
       for (int64_t dv : {16, 40, 128})
-        for (int64_t n_q : {1, 3, 4, 5, 9, 33}) {
+        for (int64_t n_q : {1, 2, 3, 4, 5, 6, 7, 9, 33}) {
           const int64_t span = 70 + n_q;
           SCOPED_TRACE(testing::Message() << table_at(ti).tier << " dk " << dk << " dv " << dv << " queries " << n_q);
           const std::vector<float> kstore = random_vec(span * (dk + 3), 21, 2.0f), vstore = random_vec(span * (dv + 5), 22),
