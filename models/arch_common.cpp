@@ -30,7 +30,8 @@ DecoderDims read_decoder_dims(ConfigReader& r, bool tie_default) {
 }
 
 TensorGetter::TensorGetter(const WeightSource& source)
-    : src_(source), packed_(std::make_shared<ops::PackedWeights>()) {}
+    : src_(source),
+      packed_(std::make_shared<ops::PackedWeights>([&source](const TensorView& t) { source.drop_resident(t); })) {}
 
 TensorView TensorGetter::get(const std::string& name, std::vector<int64_t> shape) {
   return for_matmul(get_rows(name, std::move(shape)));
@@ -38,9 +39,7 @@ TensorView TensorGetter::get(const std::string& name, std::vector<int64_t> shape
 
 TensorView TensorGetter::for_matmul(const TensorView& t) {
   if (!status_.is_ok() || t.data == nullptr) return t;
-  TensorView packed = packed_->pack(t);
-  if (packed.packed != nullptr && t.packed == nullptr) src_.drop_resident(t);
-  return packed;
+  return packed_->pack(t);
 }
 
 TensorView TensorGetter::get_rows(const std::string& name, std::vector<int64_t> shape) {

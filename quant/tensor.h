@@ -21,6 +21,7 @@ struct TensorView {
   // A copy of the first rows / 16 * 16 rows interleaved for the kernels (src/ops/packed_weights.h),
   // or null. `data` stays the canonical rows (lookups, decoding, rows past the last block).
   const uint8_t* packed = nullptr;
+  const void* packed_state = nullptr;  // the packer's bookkeeping for `packed` (filled on first use)
 
   int64_t numel() const {
     int64_t n = 1;

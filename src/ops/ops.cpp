@@ -7,6 +7,7 @@
 
 #include "kernels_avx512/kernel_table.h"
 #include "kernels_avx512/repack_r16.h"
+#include "src/ops/packed_weights.h"
 #include "src/base/status.h"
 
 namespace hearth::ops {
@@ -110,6 +111,7 @@ MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
   // Rows [0, n_packed) run from the 16-row packed copy when there is one, the rest (fewer than
   // 16) from the canonical rows; each kernel gets the activation form it consumes.
   j.packed_fn = w.packed ? table.gemm_r16[fi] : nullptr;
+  if (j.packed_fn) ensure_packed(w);
   j.n_packed = j.packed_fn ? j.n_out / kernels::kPackRows * kernels::kPackRows : 0;
   if (n_tok == 0 || j.n_out == 0) return j;  // n_chunks 0: nothing to do
   j.act = j.n_packed < j.n_out ? &x.view(table.act_form[fi]) : nullptr;

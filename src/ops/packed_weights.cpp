@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <mutex>
 #include <string_view>
 
 #include "kernels_avx512/kernel_table.h"
@@ -24,9 +25,12 @@ size_t physical_memory() {
   return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : 0;
 }
 
+std::mutex fill_mutex;  // one fill at a time; filling itself is parallel
+
 }  // namespace
 
-PackedWeights::PackedWeights() : budget_(physical_memory() / 2) {
+PackedWeights::PackedWeights(std::function<void(const TensorView&)> release)
+    : release_(std::move(release)), budget_(physical_memory() / 2) {
   if (const char* v = std::getenv("HEARTH_REPACK"); v && std::string_view(v) == "0") enabled_ = false;
 }
 
@@ -38,7 +42,8 @@ uint8_t* PackedWeights::allocate(size_t n) {
   n = (n + 63) / 64 * 64;
   if (slabs_.empty() || slabs_.back().size - slabs_.back().used < n) {
     const size_t size = (std::max(n, kSlabBytes) + kHugePage - 1) / kHugePage * kHugePage;
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    // Address space only: pages appear (zeroed by the kernel) when a copy is first filled.
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return nullptr;
     madvise(p, size, MADV_HUGEPAGE);  // advice only: fine if the kernel declines
     slabs_.push_back(Slab{static_cast<uint8_t*>(p), size, 0});
@@ -60,16 +65,34 @@ TensorView PackedWeights::pack(const TensorView& w) {
     warned_ = true;
     return w;
   }
-  uint8_t* out = allocate(n);
-  if (out == nullptr) return w;
-  const int64_t blocks = w.rows() / kernels::kPackRows;
-#pragma omp parallel for schedule(static) if (blocks >= 64)
-  for (int64_t b = 0; b < blocks; ++b) kernels::repack_r16(w.format, w.data, w.cols(), b, b + 1, out);
+  uint8_t* at = allocate(n);
+  if (at == nullptr) return w;
+  State& st = states_.emplace_back();
+  st.source = w.data;
+  st.rows = w.rows();
+  st.cols = w.cols();
+  st.format = w.format;
+  st.release = release_ ? &release_ : nullptr;
   used_ += n;
   ++matrices_;
   TensorView packed = w;
-  packed.packed = out;
+  packed.packed = at;
+  packed.packed_state = &st;
   return packed;
+}
+
+void ensure_packed(const TensorView& w) {
+  HEARTH_CHECK(w.packed_state != nullptr, "{}: packed rows without their packer", w.name);
+  auto* st = static_cast<PackedWeights::State*>(const_cast<void*>(w.packed_state));
+  if (st->filled.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(fill_mutex);
+  if (st->filled.load(std::memory_order_acquire)) return;
+  const int64_t blocks = st->rows / kernels::kPackRows;
+  uint8_t* out = const_cast<uint8_t*>(w.packed);
+#pragma omp parallel for schedule(static) if (blocks >= 8)
+  for (int64_t b = 0; b < blocks; ++b) kernels::repack_r16(st->format, st->source, st->cols, b, b + 1, out);
+  st->filled.store(1, std::memory_order_release);
+  if (st->release) (*st->release)(w);
 }
 
 }  // namespace hearth::ops
