@@ -97,6 +97,28 @@ TEST(PackedWeights, LeavesWhatItCannotPackUnchanged) {
   EXPECT_EQ(store.matrices(), 1);
 }
 
+// Reserving copies nothing: the first matmul fills the copy and hands the stored rows back
+// (release) once; later matmuls reuse it.
+TEST(PackedWeights, FillsOnFirstUseAndReleasesOnce) {
+  int released = 0;
+  PackedWeights store([&](const TensorView&) { ++released; });
+  Matrix m = make(Format::kQ4G32NL, 48, 128);
+  const TensorView v = store.pack(m.view);
+  if (v.packed == nullptr) {  // a tier without packed kernels: nothing to fill or release
+    EXPECT_FALSE(tier_packs(Format::kQ4G32NL));
+    return;
+  }
+  EXPECT_EQ(released, 0);
+  std::vector<float> x(128, 0.5f), y1(48), y2(48), want(48);
+  matmul(v, x.data(), 1, y1.data());
+  EXPECT_EQ(released, 1);
+  matmul(v, x.data(), 1, y2.data());
+  EXPECT_EQ(released, 1);
+  EXPECT_EQ(y1, y2);
+  matmul(m.view, x.data(), 1, want.data());
+  for (int i = 0; i < 48; ++i) EXPECT_NEAR(y1[i], want[i], 1e-5f * (1.0f + std::fabs(want[i])));
+}
+
 // Several matrices over one input in one parallel loop give exactly what separate calls give
 // (packed and canonical, quantized and float, a matrix too small to thread, zero tokens).
 TEST(PackedWeights, MatmulManyEqualsSeparateCalls) {
