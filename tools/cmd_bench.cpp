@@ -131,6 +131,14 @@ int run_bench(BenchArgs& a) {
 
   std::vector<double> pp, tg;
   std::vector<float> logits;
+  {  // Untimed warm-up: weights are packed for the kernels on their first use (docs/KERNELS.md).
+    KvCache cache(model.kv_layout(), a.model.kv);
+    const int32_t seq = cache.add_sequence();
+    Batch batch;
+    const int n = std::max(1, a.n_prompt > 0 ? a.n_prompt : std::min(a.n_gen, 16));
+    for (int i = 0; i < n; ++i) batch.add(toks[static_cast<size_t>(i) % toks.size()], i, seq, i + 1 == n);
+    if (Status s = model.forward(batch, cache, logits); !s) return fail("bench", s.message());
+  }
   for (int rep = 0; rep < a.reps; ++rep) {
     if (a.n_prompt > 0) {
       KvCache cache(model.kv_layout(), a.model.kv);
