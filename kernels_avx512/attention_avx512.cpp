@@ -24,7 +24,7 @@ namespace {
 
 constexpr int64_t kTileMin = 4;
 
-inline __mmask16 first_lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
+using simd::first_lanes;
 
 // r[i] (row i, 16 values) -> r[j] (value j of rows 0..15). Unpack pairs, then 4x4 blocks inside
 // 128-bit lanes, then a 4x4 transpose of the 128-bit lanes.
@@ -50,20 +50,6 @@ inline void transpose16(__m512 r[16]) {
   }
 }
 
-float dot(const float* a, const float* b, int64_t n) {
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
-  }
-  for (; i < n; i += 16) {
-    const __mmask16 m = first_lanes(n - i);
-    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
-  }
-  return simd::hsum_ps(_mm512_add_ps(acc0, acc1));
-}
-
 // Keys [p0, p0 + n) (n <= 16) as tile[d * 16 + j] = k[p0 + j][d], zero past n.
 void transpose_keys(const AttendBlock& b, int64_t p0, int64_t n, float* tile) {
   for (int64_t d0 = 0; d0 < b.dk; d0 += 16) {
@@ -80,7 +66,7 @@ void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, 
   if (b.n_q < kTileMin) {
     for (int64_t p = lo; p < hi; ++p)  // key-major: each key row is read once for all queries
       for (int64_t i = 0; i < b.n_q; ++i)
-        s[i * ld + p - lo] = p >= b.begin[i] && p < b.end[i] ? b.scale * dot(b.q[i], b.k[p], b.dk) : -INFINITY;
+        s[i * ld + p - lo] = p >= b.begin[i] && p < b.end[i] ? b.scale * simd::dot(b.q[i], b.k[p], b.dk) : -INFINITY;
     return;
   }
   const __m512 scale = _mm512_set1_ps(b.scale), neg_inf = _mm512_set1_ps(-INFINITY);

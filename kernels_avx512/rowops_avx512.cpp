@@ -87,19 +87,7 @@ void axpy(float a, const float* x, int64_t n, float* y) {
   }
 }
 
-float dot(const float* a, const float* b, int64_t n) {
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
-  }
-  for (; i < n; i += 16) {
-    const __mmask16 m = tail_mask(i, n);
-    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
-  }
-  return simd::hsum_ps(_mm512_add_ps(acc0, acc1));
-}
+float dot(const float* a, const float* b, int64_t n) { return simd::dot(a, b, n); }
 
 void dot_rows(const float* q, const float* const* rows, int64_t n, int64_t dim, float* out) {
   for (int64_t p = 0; p < n; ++p) out[p] = dot(q, rows[p], dim);

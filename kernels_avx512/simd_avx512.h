@@ -1,9 +1,11 @@
-// Horizontal reductions and a vector exp for AVX-512 kernel files (include only from *_avx512*.cpp). Written
+// Horizontal reductions, a vector exp and a dot product for AVX-512 kernel files (include only from *_avx512*.cpp). Written
 // with in-register shuffles instead of _mm512_reduce_* (GCC 12's extract-based versions warn
 // -Wuninitialized inside its own headers).
 #pragma once
 
 #include <immintrin.h>
+
+#include <cstdint>
 
 namespace hearth::kernels::simd {
 
@@ -51,6 +53,24 @@ inline __m512 exp_ps(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
   return _mm512_scalef_ps(p, n);  // p * 2^n, handles the under/overflow ends
+}
+
+// Lanes [0, n) of a 16-lane mask (all when n >= 16).
+inline __mmask16 first_lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
+
+// sum_i a[i] * b[i], two accumulators, masked tail.
+inline float dot(const float* a, const float* b, int64_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = first_lanes(n - i);
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
+  }
+  return hsum_ps(_mm512_add_ps(acc0, acc1));
 }
 
 }  // namespace hearth::kernels::simd
