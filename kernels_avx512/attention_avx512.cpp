@@ -23,6 +23,13 @@ namespace hearth::kernels {
 namespace {
 
 constexpr int64_t kTileMin = 4;
+// Cached rows are scattered (one head's slice of each position's row) and, in decode, come from
+// DRAM: fetch the row this many positions ahead while computing on the current one.
+constexpr int64_t kAhead = 4;
+
+inline void prefetch_row(const float* row, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) _mm_prefetch(reinterpret_cast<const char*>(row + i), _MM_HINT_T0);
+}
 
 using simd::first_lanes;
 
@@ -64,9 +71,11 @@ void transpose_keys(const AttendBlock& b, int64_t p0, int64_t n, float* tile) {
 // scores[i][p - lo] = scale * q_i . k_p inside query i's range, -inf elsewhere in [lo, hi).
 void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, float* tile) {
   if (b.n_q < kTileMin) {
-    for (int64_t p = lo; p < hi; ++p)  // key-major: each key row is read once for all queries
+    for (int64_t p = lo; p < hi; ++p) {  // key-major: each key row is read once for all queries
+      if (p + kAhead < hi) prefetch_row(b.k[p + kAhead], b.dk);
       for (int64_t i = 0; i < b.n_q; ++i)
         s[i * ld + p - lo] = p >= b.begin[i] && p < b.end[i] ? b.scale * simd::dot(b.q[i], b.k[p], b.dk) : -INFINITY;
+    }
     return;
   }
   const __m512 scale = _mm512_set1_ps(b.scale), neg_inf = _mm512_set1_ps(-INFINITY);
@@ -128,6 +137,7 @@ void weighted_values(const AttendBlock& b, int64_t first, int64_t lo, int64_t ld
     for (int i = 0; i < kQ; ++i)
       for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_setzero_ps();
     for (int64_t p = from; p < to; ++p) {
+      if (p + kAhead < to) prefetch_row(b.v[p + kAhead] + d0, std::min<int64_t>(64, b.dv - d0));
       __m512 v[4];
       for (int c = 0; c < 4; ++c) v[c] = _mm512_maskz_loadu_ps(m[c], b.v[p] + d0 + 16 * c);
       for (int i = 0; i < kQ; ++i) {
