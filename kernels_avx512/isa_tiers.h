@@ -25,6 +25,7 @@ void register_avx512vnni_r16(KernelTable& t);
 void set_gemm(KernelTable& t, Format f, GemmFn fn, ActForm form);
 void set_gemm_r16(KernelTable& t, Format f, GemmFn fn, ActForm form);
 void set_prepare_q8(KernelTable& t, PrepareQ8Fn fn);
+void set_prepare_q16(KernelTable& t, PrepareQ16Fn fn);
 void set_row_ops(KernelTable& t, const RowOps& ops);
 
 // Individual kernels, for tests and benchmarks (declared here, defined in the ISA files).

@@ -48,6 +48,7 @@ constexpr int kTierCount = static_cast<int>(sizeof(kTiers) / sizeof(kTiers[0]));
 KernelTable build_reference() {
   KernelTable t;
   t.tier = "ref";
+  t.prepare_q16 = prepare_q16;
   ref::register_reference_kernels(t);
   ref::register_reference_gemm(t);
   return t;
@@ -148,6 +149,7 @@ void prepare_q16(const float* x, int64_t n, int16_t* q, float* d) {
   }
 }
 void set_prepare_q8(KernelTable& t, PrepareQ8Fn fn) { t.prepare_q8 = fn; }
+void set_prepare_q16(KernelTable& t, PrepareQ16Fn fn) { t.prepare_q16 = fn; }
 void set_row_ops(KernelTable& t, const RowOps& ops) {
   // A tier replaces the helpers it has and keeps the lower tier's others.
   if (ops.rms_norm) t.row.rms_norm = ops.rms_norm;

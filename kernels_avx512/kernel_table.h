@@ -32,6 +32,7 @@ struct KernelTable {
   ActForm act_form_r16[static_cast<int>(Format::kCount)] = {};   // what gemm_r16[f] consumes
   ActForm act_form[static_cast<int>(Format::kCount)] = {};       // what gemm[f] consumes
   PrepareQ8Fn prepare_q8 = nullptr;                              // f32 -> ActForm::kQ8G32
+  PrepareQ16Fn prepare_q16 = nullptr;                            // f32 -> ActForm::kQ16G32
   RooflineOps roofline{};                                        // bench probes
   RowOps row{};                                                  // rms_norm, softmax, swiglu
 };
@@ -51,8 +52,7 @@ WeightRows weight_rows(const TensorView& w);
 // qsum[g] = sum of q[32g .. 32g + 31] for g < n / 32 (ActView::qsum of one token).
 void q8_group_sums(const int8_t* q, int64_t n, int32_t* qsum);
 
-// One token to ActForm::kQ16G32: per group of 32, d = max|x| / 32767, q = round(x / d)
-// (d = 0 and q = 0 for an all-zero group). n a multiple of 32.
+// The definition of PrepareQ16Fn (the reference tier's prepare_q16).
 void prepare_q16(const float* x, int64_t n, int16_t* q, float* d);
 
 }  // namespace hearth::kernels

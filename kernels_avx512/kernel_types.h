@@ -60,6 +60,9 @@ using GemmFn = void (*)(const WeightRows& w, const ActView& x, float* y, int64_t
 
 // One token: x[n] (n a multiple of 32) -> q[n], d[n / 32], ds[n / 32] (layout above).
 using PrepareQ8Fn = void (*)(const float* x, int64_t n, int8_t* q, float* d, float* ds);
+// One token to ActForm::kQ16G32: per group of 32, d = max|x| / 32767, q = round-to-nearest-even
+// of x / d (d = 0 and q = 0 for an all-zero group). n a multiple of 32.
+using PrepareQ16Fn = void (*)(const float* x, int64_t n, int16_t* q, float* d);
 
 // One attention head for a block of queries that share its key and value rows (the rows of a
 // prompt's positions for one KV head: the query heads of its group, several positions).

@@ -45,6 +45,19 @@ void prepare_q8(const float* x, int64_t n, int8_t* q, float* d, float* ds) {
   }
 }
 
+// kernel_table.h prepare_q16, same arithmetic: cvtps rounds to nearest even, as lrint does.
+void prepare_q16(const float* x, int64_t n, int16_t* q, float* d) {
+  for (int64_t g = 0; g < n / 32; ++g) {
+    const __m512 a = _mm512_loadu_ps(x + g * 32), b = _mm512_loadu_ps(x + g * 32 + 16);
+    const float amax = simd::hmax_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+    const float scale = amax / 32767.0f;
+    const __m512 inv = _mm512_set1_ps(scale > 0.0f ? 1.0f / scale : 0.0f);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 32), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(a, inv))));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 32 + 16), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(b, inv))));
+    d[g] = scale;
+  }
+}
+
 inline __mmask16 tail_mask(int64_t i, int64_t n) {
   return i + 16 <= n ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
 }
@@ -124,6 +137,7 @@ void prepare_q8_avx512(const float* x, int64_t n, int8_t* q, float* d, float* ds
 void register_avx512(KernelTable& t) {
   register_avx512_gemm(t);
   set_prepare_q8(t, prepare_q8);
+  set_prepare_q16(t, prepare_q16);
   RowOps ops{};
   ops.rms_norm = rms_norm;
   ops.swiglu = swiglu;

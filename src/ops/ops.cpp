@@ -48,9 +48,10 @@ const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
     const int64_t groups = n_in_ / 32;
     q16_.resize(static_cast<size_t>(n_tok_ * n_in_));
     d16_.resize(static_cast<size_t>(n_tok_ * groups));
+    const auto prepare16 = kernels::kernel_table().prepare_q16;
 #pragma omp parallel for schedule(static) if (n_tok_ > 16)
     for (int64_t t = 0; t < n_tok_; ++t)
-      kernels::prepare_q16(x_ + t * n_in_, n_in_, q16_.data() + t * n_in_, d16_.data() + t * groups);
+      prepare16(x_ + t * n_in_, n_in_, q16_.data() + t * n_in_, d16_.data() + t * groups);
     v.q16 = q16_.data();
     v.d = d16_.data();
     v.ld_q = n_in_;

@@ -71,7 +71,7 @@ Prepared prepare(const KernelTable& table, ActForm form, const std::vector<float
     const int64_t g = n_in / 32;
     p.q16.resize(static_cast<size_t>(n_tok * n_in));
     p.d.resize(static_cast<size_t>(n_tok * g));
-    for (int64_t t = 0; t < n_tok; ++t) prepare_q16(x.data() + t * n_in, n_in, p.q16.data() + t * n_in, p.d.data() + t * g);
+    for (int64_t t = 0; t < n_tok; ++t) table.prepare_q16(x.data() + t * n_in, n_in, p.q16.data() + t * n_in, p.d.data() + t * g);
     p.view.q16 = p.q16.data();
     p.view.d = p.d.data();
     p.view.ld_q = n_in;

@@ -65,6 +65,14 @@ TEST(KernelsRowOps, PrepareQ16RoundsWithinHalfAStep) {
   std::vector<int16_t> q(static_cast<size_t>(n));
   std::vector<float> d(static_cast<size_t>(n / 32));
   prepare_q16(x.data(), n, q.data(), d.data());
+  for (int ti = 0; ti < table_count(); ++ti) {  // every tier's preparation is exactly the definition
+    std::vector<int16_t> tq(q.size());
+    std::vector<float> td(d.size());
+    ASSERT_NE(table_at(ti).prepare_q16, nullptr) << table_at(ti).tier;
+    table_at(ti).prepare_q16(x.data(), n, tq.data(), td.data());
+    EXPECT_EQ(tq, q) << table_at(ti).tier;
+    EXPECT_EQ(td, d) << table_at(ti).tier;
+  }
   for (int64_t g = 0; g < n / 32; ++g) {
     float amax = 0;
     int qmax = 0;
