@@ -18,7 +18,8 @@ void ffn_swiglu(const FfnWeights& w, const float* x, int64_t n, float* out) {
     ops::add_inplace(gate.data() + r * n_ff, w.gate_bias.data(), n_ff);
     ops::add_inplace(up.data() + r * n_ff, w.up_bias.data(), n_ff);
   }
-  ops::swiglu(gate.data(), up.data(), n * n_ff, gate.data());
+#pragma omp parallel for schedule(static) if (n > 16)  // prefill: rows in parallel
+  for (int64_t r = 0; r < n; ++r) ops::swiglu(gate.data() + r * n_ff, up.data() + r * n_ff, n_ff, gate.data() + r * n_ff);
   ops::matmul(w.down, gate.data(), n, out);
   for (int64_t r = 0; r < n && !w.down_bias.empty(); ++r) ops::add_inplace(out + r * n_embd, w.down_bias.data(), n_embd);
 }

@@ -36,6 +36,7 @@ Status Transformer::forward(const Batch& batch, KvCache& cache, std::vector<floa
   for (size_t l = 0; l < spec_.layers.size(); ++l) {
     DecoderLayer& layer = spec_.layers[l];
     LayerContext ctx{batch, cache, static_cast<int>(l), probe};
+#pragma omp parallel for schedule(static) if (n > 16)  // prefill: rows in parallel
     for (int64_t r = 0; r < n; ++r) ops::rms_norm(x.data() + r * d, layer.attn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
     if (ctx.probing("attn_in")) {  // input of the attention block's first linear layers
       const int64_t shape[2] = {n, d};
@@ -43,6 +44,7 @@ Status Transformer::forward(const Batch& batch, KvCache& cache, std::vector<floa
     }
     layer.attention->forward(ctx, xn.data(), y.data());
     ops::add_inplace(x.data(), y.data(), n * d);
+#pragma omp parallel for schedule(static) if (n > 16)
     for (int64_t r = 0; r < n; ++r) ops::rms_norm(x.data() + r * d, layer.ffn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
     if (ctx.probing("ffn_in")) {  // input of the MLP / MoE block (router, gate, up)
       const int64_t shape[2] = {n, d};
