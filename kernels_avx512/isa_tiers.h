@@ -9,8 +9,11 @@ namespace hearth::kernels {
 
 struct KernelTable;
 
-// AVX2 + FMA + F16C (portable xsimd kernels): float formats, q8 preparation, row helpers.
+// AVX2 + FMA + F16C: row helpers (portable xsimd kernels), and the stored formats' matrix
+// kernels (gemm_qxg32_avx2.cpp).
 void register_avx2(KernelTable& t);
+// Its integer and float-activation kernels for the stored formats (gemm_qxg32_avx2.cpp).
+void register_avx2_quant(KernelTable& t);
 // AVX-512 F/BW/VL (+F16C/FMA): float-format gemm, q8 preparation, row helpers.
 void register_avx512(KernelTable& t);
 // Its attention block kernel (attention_avx512.cpp); called by register_avx512.

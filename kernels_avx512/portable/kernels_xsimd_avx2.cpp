@@ -86,6 +86,7 @@ void gemm_f32(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int6
 }  // namespace
 
 void register_avx2(KernelTable& t) {
+  register_avx2_quant(t);
   set_gemm(t, Format::kF32, gemm_f32, ActForm::kF32);
   RowOps ops{};
   ops.rms_norm = rms_norm;
