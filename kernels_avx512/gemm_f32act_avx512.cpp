@@ -127,6 +127,7 @@ void register_avx512_gemm(KernelTable& t) {
   set_gemm(t, Format::kBF16, gemm<BF16>, ActForm::kF32);
   set_gemm(t, Format::kQ8G32, gemm<Q8>, ActForm::kF32);
   set_gemm(t, Format::kQ6G32, gemm<Q6>, ActForm::kF32);
+  register_avx512_r16(t);
 }
 
 }  // namespace hearth::kernels

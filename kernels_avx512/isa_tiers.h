@@ -16,6 +16,8 @@ void register_avx2(KernelTable& t);
 void register_avx2_quant(KernelTable& t);
 // AVX-512 F/BW/VL (+F16C/FMA): float-format gemm, q8 preparation, row helpers.
 void register_avx512(KernelTable& t);
+// Its kernels over r16-packed float weights (gemm_r16_f32act_avx512.cpp).
+void register_avx512_r16(KernelTable& t);
 // Its attention block kernel (attention_avx512.cpp); called by register_avx512.
 void register_avx512_attention(KernelTable& t);
 // AVX-512 VNNI: integer gemm (vpdpbusd) for q8g32, q4g32, q4g32z, q4g32nl over q8 activations.

@@ -19,6 +19,8 @@
 //   bytes [0, 32)           16 float16 scales
 //   bytes [32, 544)         16 chunks of 32 bytes; chunk k, row r: q[2k], q[2k + 1] of row r at
 //                           32 + 32k + 2r (sign-extended to int16, chunk k is one register)
+// f32, f16, bf16 (float activations, FMA): column-interleaved; element k of rows 16b..16b+15
+//   at (k * 16 + r) * element size within block b (one register of 16 rows per column).
 // A packed matrix is its 16-row blocks one after another, each its n_in / 32 groups in order;
 // rows past the last whole block are not packed (kernels run them from the canonical rows).
 // Plain C++: no ISA flags (repacking runs once, at load).
