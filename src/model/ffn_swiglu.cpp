@@ -24,4 +24,40 @@ void ffn_swiglu(const FfnWeights& w, const float* x, int64_t n, float* out) {
   for (int64_t r = 0; r < n && !w.down_bias.empty(); ++r) ops::add_inplace(out + r * n_embd, w.down_bias.data(), n_embd);
 }
 
+void ffn_swiglu_many(std::span<const FfnTask> tasks) {
+  const size_t m = tasks.size();
+  std::vector<std::vector<float>> gate(m), up(m);
+  std::vector<ops::PreparedInput> in, hidden;
+  in.reserve(m);
+  hidden.reserve(m);
+  std::vector<ops::MatmulCall> calls;
+  for (size_t i = 0; i < m; ++i) {
+    const FfnTask& t = tasks[i];
+    const int64_t n_ff = t.w->gate.shape[0];
+    gate[i].resize(static_cast<size_t>(t.n * n_ff));
+    up[i].resize(gate[i].size());
+    in.emplace_back(t.x, t.n, t.w->gate.shape[1]);
+    calls.push_back({&t.w->gate, &in.back(), gate[i].data()});
+    calls.push_back({&t.w->up, &in.back(), up[i].data()});
+  }
+  ops::matmul_many(calls);
+  calls.clear();
+  for (size_t i = 0; i < m; ++i) {
+    const FfnTask& t = tasks[i];
+    const int64_t n_ff = t.w->gate.shape[0];
+    for (int64_t r = 0; r < t.n && !t.w->gate_bias.empty(); ++r) {
+      ops::add_inplace(gate[i].data() + r * n_ff, t.w->gate_bias.data(), n_ff);
+      ops::add_inplace(up[i].data() + r * n_ff, t.w->up_bias.data(), n_ff);
+    }
+    ops::swiglu(gate[i].data(), up[i].data(), t.n * n_ff, gate[i].data());
+    hidden.emplace_back(gate[i].data(), t.n, n_ff);
+    calls.push_back({&t.w->down, &hidden.back(), t.out});
+  }
+  ops::matmul_many(calls);
+  for (const FfnTask& t : tasks) {
+    const int64_t n_embd = t.w->down.shape[0];
+    for (int64_t r = 0; r < t.n && !t.w->down_bias.empty(); ++r) ops::add_inplace(t.out + r * n_embd, t.w->down_bias.data(), n_embd);
+  }
+}
+
 }  // namespace hearth

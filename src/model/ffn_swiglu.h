@@ -2,6 +2,7 @@
 // Also the body of every routed and shared expert.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "quant/tensor.h"
@@ -18,6 +19,16 @@ struct FfnWeights {
 
 // out[n][n_embd] = FFN(x[n][n_embd]); threaded through matmul.
 void ffn_swiglu(const FfnWeights& w, const float* x, int64_t n, float* out);
+
+// Several FFNs, each over its own rows (the routed experts of one MoE layer): all gate and up
+// projections in one parallel loop, all down projections in another.
+struct FfnTask {
+  const FfnWeights* w;
+  const float* x;  // [n][n_embd]
+  int64_t n;
+  float* out;      // [n][n_embd]
+};
+void ffn_swiglu_many(std::span<const FfnTask> tasks);
 
 class FfnSwiglu final : public LayerBlock {
  public:

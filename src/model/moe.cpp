@@ -7,6 +7,12 @@
 
 namespace hearth {
 
+void CpuExpertExecutor::run_all(int /*layer*/, std::span<const Task> tasks) {
+  std::vector<FfnTask> ffn;
+  for (const Task& t : tasks) ffn.push_back({t.w, t.x, t.n, t.out});
+  ffn_swiglu_many(ffn);
+}
+
 ExpertExecutor& default_expert_executor() {
   static CpuExpertExecutor cpu;
   return cpu;
@@ -53,27 +59,29 @@ void MoeBlock::forward(const LayerContext& ctx, const float* x, float* out) {
     for (int64_t i = 0; i < n * k; ++i) perm[static_cast<size_t>(fill[static_cast<size_t>(ids[static_cast<size_t>(i)])]++)] = i;
   }
 
+  // Gather each routed expert's rows, run them all, scatter back weighted by the router.
   std::fill(out, out + n * n_embd_, 0.0f);
-  std::vector<float> xin, yout;
-  for (int64_t e = 0; e < n_expert; ++e) {
-    const int64_t begin = offsets[static_cast<size_t>(e)], end = offsets[static_cast<size_t>(e + 1)];
-    const int64_t m = end - begin;
-    if (m == 0) continue;  // only routed experts are read
-    xin.resize(static_cast<size_t>(m * n_embd_));
-    yout.resize(static_cast<size_t>(m * n_embd_));
-    for (int64_t j = 0; j < m; ++j) {
-      const int64_t row = perm[static_cast<size_t>(begin + j)] / k;
-      std::copy(x + row * n_embd_, x + (row + 1) * n_embd_, xin.begin() + j * n_embd_);
-    }
-    executor_->run(ctx.layer, static_cast<int>(e), w_.experts[static_cast<size_t>(e)], xin.data(), m, yout.data());
-    for (int64_t j = 0; j < m; ++j) {
-      const int64_t slot = perm[static_cast<size_t>(begin + j)];
-      const int64_t row = slot / k;
-      const float g = gates[static_cast<size_t>(slot)];
-      float* o = out + row * n_embd_;
-      const float* y = yout.data() + j * n_embd_;
-      for (int64_t d = 0; d < n_embd_; ++d) o[d] += g * y[d];
-    }
+  std::vector<int64_t> used;
+  for (int64_t e = 0; e < n_expert; ++e)
+    if (offsets[static_cast<size_t>(e + 1)] > offsets[static_cast<size_t>(e)]) used.push_back(e);  // only routed experts are read
+  std::vector<float> xin(static_cast<size_t>(n * k * n_embd_)), yout(xin.size());  // rows in permutation order
+  for (int64_t i = 0; i < n * k; ++i) {
+    const int64_t row = perm[static_cast<size_t>(i)] / k;
+    std::copy(x + row * n_embd_, x + (row + 1) * n_embd_, xin.begin() + i * n_embd_);
+  }
+  std::vector<ExpertExecutor::Task> tasks;
+  for (int64_t e : used) {
+    const int64_t begin = offsets[static_cast<size_t>(e)], m = offsets[static_cast<size_t>(e + 1)] - begin;
+    tasks.push_back({static_cast<int>(e), &w_.experts[static_cast<size_t>(e)], xin.data() + begin * n_embd_, m,
+                     yout.data() + begin * n_embd_});
+  }
+  executor_->run_all(ctx.layer, tasks);
+  for (int64_t i = 0; i < n * k; ++i) {
+    const int64_t slot = perm[static_cast<size_t>(i)];
+    const float g = gates[static_cast<size_t>(slot)];
+    float* o = out + (slot / k) * n_embd_;
+    const float* y = yout.data() + i * n_embd_;
+    for (int64_t d = 0; d < n_embd_; ++d) o[d] += g * y[d];
   }
 
   if (w_.shared) {

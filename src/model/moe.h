@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "src/model/ffn_swiglu.h"
@@ -22,6 +23,18 @@ class ExpertExecutor {
   virtual ~ExpertExecutor() = default;
   // out[n][n_embd] = expert(x[n][n_embd]) for the rows routed to (layer, expert).
   virtual void run(int layer, int expert, const FfnWeights& w, const float* x, int64_t n, float* out) = 0;
+  // Every routed expert of one layer (tasks[i].expert, .w, .x, .n, .out). Default: run() for
+  // each in turn; an executor that can overlap them overrides it.
+  struct Task {
+    int expert;
+    const FfnWeights* w;
+    const float* x;
+    int64_t n;
+    float* out;
+  };
+  virtual void run_all(int layer, std::span<const Task> tasks) {
+    for (const Task& t : tasks) run(layer, t.expert, *t.w, t.x, t.n, t.out);
+  }
 };
 
 class CpuExpertExecutor final : public ExpertExecutor {
@@ -29,6 +42,9 @@ class CpuExpertExecutor final : public ExpertExecutor {
   void run(int layer, int expert, const FfnWeights& w, const float* x, int64_t n, float* out) override {
     ffn_swiglu(w, x, n, out);
   }
+  // All experts' gate/up projections in one parallel loop, all down projections in another
+  // (decode: 2 forks per layer instead of 2 per expert).
+  void run_all(int layer, std::span<const Task> tasks) override;
 };
 
 // The process-wide default executor (CPU).

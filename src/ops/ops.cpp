@@ -94,7 +94,7 @@ struct MatmulJob {
   kernels::GemmFn fn, packed_fn;
   const kernels::ActView *act, *packed_act;
   float* y;
-  int64_t n_out, n_packed, chunk, n_chunks;
+  int64_t n_tok, n_out, n_packed, chunk, n_chunks;
 };
 
 MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
@@ -105,7 +105,7 @@ MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
   j.fn = table.gemm[fi];
   HEARTH_CHECK(j.fn != nullptr, "no matmul kernel for format {} ({})", format_traits(w.format).name, w.name);
   j.n_out = w.shape[0];
-  const int64_t n_tok = x.n_tok();
+  const int64_t n_tok = j.n_tok = x.n_tok();
   HEARTH_CHECK(x.n_in() == w.shape[1], "matmul {}: input has {} columns, weight {}", w.name, x.n_in(), w.shape[1]);
   j.rows = kernels::weight_rows(w);
   j.y = y;
@@ -127,7 +127,8 @@ MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
   return j;
 }
 
-void run_chunk(const MatmulJob& j, int64_t c, int64_t n_tok) {
+void run_chunk(const MatmulJob& j, int64_t c) {
+  const int64_t n_tok = j.n_tok;
   const int64_t begin = c * j.chunk, end = std::min(j.n_out, begin + j.chunk);
   const int64_t split = std::clamp(j.n_packed, begin, end);
   for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenBlock) {
@@ -139,20 +140,26 @@ void run_chunk(const MatmulJob& j, int64_t c, int64_t n_tok) {
 
 }  // namespace
 
-void matmul_many(std::span<const TensorView* const> ws, PreparedInput& x, std::span<float* const> ys) {
-  HEARTH_CHECK(ws.size() == ys.size(), "matmul_many: {} weights, {} outputs", ws.size(), ys.size());
+void matmul_many(std::span<const MatmulCall> calls) {
   int64_t work = 0;
-  for (const TensorView* w : ws) work += w->numel() * x.n_tok();
+  for (const MatmulCall& c : calls) work += c.w->numel() * c.x->n_tok();
   const int threads = work < (1 << 15) ? 1 : omp_get_max_threads();
   std::vector<MatmulJob> jobs;
   std::vector<std::pair<int, int64_t>> items;  // (job, chunk): one parallel loop for all matrices
-  for (size_t i = 0; i < ws.size(); ++i) {
-    jobs.push_back(plan(*ws[i], x, ys[i], threads));
+  for (size_t i = 0; i < calls.size(); ++i) {
+    jobs.push_back(plan(*calls[i].w, *calls[i].x, calls[i].y, threads));
     for (int64_t c = 0; c < jobs.back().n_chunks; ++c) items.emplace_back(static_cast<int>(i), c);
   }
-  const int64_t n_items = static_cast<int64_t>(items.size()), n_tok = x.n_tok();
+  const int64_t n_items = static_cast<int64_t>(items.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-  for (int64_t k = 0; k < n_items; ++k) run_chunk(jobs[static_cast<size_t>(items[k].first)], items[k].second, n_tok);
+  for (int64_t k = 0; k < n_items; ++k) run_chunk(jobs[static_cast<size_t>(items[k].first)], items[k].second);
+}
+
+void matmul_many(std::span<const TensorView* const> ws, PreparedInput& x, std::span<float* const> ys) {
+  HEARTH_CHECK(ws.size() == ys.size(), "matmul_many: {} weights, {} outputs", ws.size(), ys.size());
+  std::vector<MatmulCall> calls;
+  for (size_t i = 0; i < ws.size(); ++i) calls.push_back({ws[i], &x, ys[i]});
+  matmul_many(calls);
 }
 
 void matmul(const TensorView& w, PreparedInput& x, float* y) {

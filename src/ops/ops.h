@@ -44,6 +44,14 @@ void matmul(const TensorView& w, PreparedInput& x, float* y);
 // parallel loop: one fork and join instead of one per matrix (decode runs hundreds per token).
 void matmul_many(std::span<const TensorView* const> ws, PreparedInput& x, std::span<float* const> ys);
 
+// The general form: each matrix with its own input (the experts of a MoE layer).
+struct MatmulCall {
+  const TensorView* w;
+  PreparedInput* x;
+  float* y;
+};
+void matmul_many(std::span<const MatmulCall> calls);
+
 // y[n_tok][n_out] = x[n_tok][n_in] * W^T, W = [n_out][n_in] in any stored format. Threaded.
 void matmul(const TensorView& w, const float* x, int64_t n_tok, float* y);
 
