@@ -68,6 +68,16 @@ void transpose_keys(const AttendBlock& b, int64_t p0, int64_t n, float* tile) {
   }
 }
 
+// Scores of query i for keys p0..p0+15 (dot products in `dots`): scaled inside the query's
+// range, -inf outside it.
+inline void store_scores(const AttendBlock& b, int64_t i, int64_t p0, __m512 dots, float* out) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i pos = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(p0 - b.begin[i])));
+  const __mmask16 in = _mm512_cmplt_epi32_mask(pos, _mm512_set1_epi32(static_cast<int>(b.end[i] - b.begin[i]))) &
+                       _mm512_cmpge_epi32_mask(pos, _mm512_setzero_si512());
+  _mm512_storeu_ps(out, _mm512_mask_blend_ps(in, _mm512_set1_ps(-INFINITY), _mm512_mul_ps(dots, _mm512_set1_ps(b.scale))));
+}
+
 // scores[i][p - lo] = scale * q_i . k_p inside query i's range, -inf elsewhere in [lo, hi).
 void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, float* tile) {
   if (b.n_q < kTileMin) {
@@ -78,17 +88,27 @@ void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, 
     }
     return;
   }
-  const __m512 scale = _mm512_set1_ps(b.scale), neg_inf = _mm512_set1_ps(-INFINITY);
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   for (int64_t p0 = lo; p0 < hi; p0 += 16) {
     const int64_t n = std::min<int64_t>(16, hi - p0);
     transpose_keys(b, p0, n, tile);
-    for (int64_t i = 0; i < b.n_q; ++i) {
-      float* out = s + i * ld + (p0 - lo);
-      if (b.end[i] <= p0 || b.begin[i] >= p0 + n) {
-        _mm512_storeu_ps(out, neg_inf);
-        continue;
+    int64_t i = 0;
+    for (; i + 4 <= b.n_q; i += 4) {  // 4 queries share each tile row: 1 load per 4 FMAs
+      __m512 acc[4][2];
+      for (int u = 0; u < 4; ++u) acc[u][0] = acc[u][1] = _mm512_setzero_ps();
+      int64_t d = 0;
+      for (; d + 2 <= b.dk; d += 2) {
+        const __m512 t0 = _mm512_loadu_ps(tile + d * 16), t1 = _mm512_loadu_ps(tile + (d + 1) * 16);
+        for (int u = 0; u < 4; ++u) {
+          acc[u][0] = _mm512_fmadd_ps(_mm512_set1_ps(b.q[i + u][d]), t0, acc[u][0]);
+          acc[u][1] = _mm512_fmadd_ps(_mm512_set1_ps(b.q[i + u][d + 1]), t1, acc[u][1]);
+        }
       }
+      for (; d < b.dk; ++d)
+        for (int u = 0; u < 4; ++u)
+          acc[u][0] = _mm512_fmadd_ps(_mm512_set1_ps(b.q[i + u][d]), _mm512_loadu_ps(tile + d * 16), acc[u][0]);
+      for (int u = 0; u < 4; ++u) store_scores(b, i + u, p0, _mm512_add_ps(acc[u][0], acc[u][1]), s + (i + u) * ld + (p0 - lo));
+    }
+    for (; i < b.n_q; ++i) {
       const float* q = b.q[i];
       __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
       int64_t d = 0;
@@ -96,12 +116,7 @@ void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, 
         for (int u = 0; u < 4; ++u)
           acc[u] = _mm512_fmadd_ps(_mm512_set1_ps(q[d + u]), _mm512_loadu_ps(tile + (d + u) * 16), acc[u]);
       for (; d < b.dk; ++d) acc[0] = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), _mm512_loadu_ps(tile + d * 16), acc[0]);
-      const __m512 sc = _mm512_mul_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])), scale);
-      // Lanes p0 + j inside [begin, end) keep their score.
-      const __m512i pos = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(p0 - b.begin[i])));
-      const __mmask16 in = _mm512_cmplt_epi32_mask(pos, _mm512_set1_epi32(static_cast<int>(b.end[i] - b.begin[i]))) &
-                           _mm512_cmpge_epi32_mask(pos, _mm512_setzero_si512());
-      _mm512_storeu_ps(out, _mm512_mask_blend_ps(in, neg_inf, sc));
+      store_scores(b, i, p0, _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])), s + i * ld + (p0 - lo));
     }
   }
 }
