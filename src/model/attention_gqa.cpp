@@ -29,8 +29,7 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   const int64_t n = ctx.n_rows();
   const int64_t q_width = c.n_head * c.head_dim;
   const int64_t kv_w = kv_width();
-  std::vector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_w)),
-      v(static_cast<size_t>(n * kv_w));
+  ops::FloatBuffer q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_w)), v(static_cast<size_t>(n * kv_w));
   ops::PreparedInput xin(x, n, w_.wq.shape[1]);  // converted once for q, k and v
   const TensorView* qkv_w[3] = {&w_.wq, &w_.wk, &w_.wv};
   float* qkv[3] = {q.data(), k.data(), v.data()};

@@ -8,7 +8,7 @@ namespace hearth {
 
 void ffn_swiglu(const FfnWeights& w, const float* x, int64_t n, float* out) {
   const int64_t n_ff = w.gate.shape[0];
-  std::vector<float> gate(static_cast<size_t>(n * n_ff)), up(static_cast<size_t>(n * n_ff));
+  ops::FloatBuffer gate(static_cast<size_t>(n * n_ff)), up(static_cast<size_t>(n * n_ff));
   ops::PreparedInput xin(x, n, w.gate.shape[1]);  // converted once for gate and up
   const TensorView* gate_up_w[2] = {&w.gate, &w.up};
   float* gate_up[2] = {gate.data(), up.data()};
