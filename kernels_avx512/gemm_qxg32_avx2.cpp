@@ -15,6 +15,7 @@
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/kernel_types.h"
+#include "kernels_avx512/token_tiles.h"
 
 namespace hearth::kernels {
 namespace {
@@ -167,14 +168,7 @@ void float_tile(const WeightRows& w, const ActView& x, int64_t o, int64_t t0, fl
 
 template <class F, int R>
 void int_rows(const WeightRows& w, const ActView& x, int64_t o, float* y, int64_t ldy) {
-  int64_t t = 0;
-  for (; t + kTok <= x.n_tok; t += kTok) int_tile<F, R, kTok>(w, x, o, t, y, ldy);
-  switch (x.n_tok - t) {
-    case 3: int_tile<F, R, 3>(w, x, o, t, y, ldy); break;
-    case 2: int_tile<F, R, 2>(w, x, o, t, y, ldy); break;
-    case 1: int_tile<F, R, 1>(w, x, o, t, y, ldy); break;
-    default: break;
-  }
+  for_token_tiles<kTok>(x.n_tok, [&]<int T>(int64_t t) { int_tile<F, R, T>(w, x, o, t, y, ldy); });
 }
 
 template <class F>
@@ -186,16 +180,8 @@ void gemm_int(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int6
 
 template <class F>
 void gemm_float(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t o_begin, int64_t o_end) {
-  for (int64_t o = o_begin; o < o_end; ++o) {
-    int64_t t = 0;
-    for (; t + kTok <= x.n_tok; t += kTok) float_tile<F, kTok>(w, x, o, t, y, ldy);
-    switch (x.n_tok - t) {
-      case 3: float_tile<F, 3>(w, x, o, t, y, ldy); break;
-      case 2: float_tile<F, 2>(w, x, o, t, y, ldy); break;
-      case 1: float_tile<F, 1>(w, x, o, t, y, ldy); break;
-      default: break;
-    }
-  }
+  for (int64_t o = o_begin; o < o_end; ++o)
+    for_token_tiles<kTok>(x.n_tok, [&]<int T>(int64_t t) { float_tile<F, T>(w, x, o, t, y, ldy); });
 }
 
 }  // namespace

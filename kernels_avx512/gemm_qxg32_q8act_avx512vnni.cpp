@@ -21,6 +21,7 @@
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/kernel_types.h"
+#include "kernels_avx512/token_tiles.h"
 #include "kernels_avx512/simd_avx512.h"
 
 namespace hearth::kernels {
@@ -155,14 +156,7 @@ void tile(const WeightRows& w, const ActView& x, int64_t o, int64_t t0, float* y
 
 template <class F, int R>
 void rows_all_tokens(const WeightRows& w, const ActView& x, int64_t o, float* y, int64_t ldy) {
-  int64_t t = 0;
-  for (; t + 4 <= x.n_tok; t += 4) tile<F, R, 4>(w, x, o, t, y, ldy);
-  switch (x.n_tok - t) {
-    case 3: tile<F, R, 3>(w, x, o, t, y, ldy); break;
-    case 2: tile<F, R, 2>(w, x, o, t, y, ldy); break;
-    case 1: tile<F, R, 1>(w, x, o, t, y, ldy); break;
-    default: break;
-  }
+  for_token_tiles<4>(x.n_tok, [&]<int T>(int64_t t) { tile<F, R, T>(w, x, o, t, y, ldy); });
 }
 
 template <class F>

@@ -20,6 +20,7 @@
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/kernel_types.h"
+#include "kernels_avx512/token_tiles.h"
 #include "kernels_avx512/repack_r16.h"
 
 namespace hearth::kernels {
@@ -162,28 +163,13 @@ void tile(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0, floa
 }
 
 template <class F>
-void block_all_tokens(const uint8_t* blk, int64_t groups, const ActView& x, float* y, int64_t ldy,
-                      int64_t o) {
-  int64_t t = 0;
-  for (; t + kMaxTokens <= x.n_tok; t += kMaxTokens) tile<F, kMaxTokens>(blk, groups, x, t, y, ldy, o);
-  switch (x.n_tok - t) {
-    case 7: tile<F, 7>(blk, groups, x, t, y, ldy, o); break;
-    case 6: tile<F, 6>(blk, groups, x, t, y, ldy, o); break;
-    case 5: tile<F, 5>(blk, groups, x, t, y, ldy, o); break;
-    case 4: tile<F, 4>(blk, groups, x, t, y, ldy, o); break;
-    case 3: tile<F, 3>(blk, groups, x, t, y, ldy, o); break;
-    case 2: tile<F, 2>(blk, groups, x, t, y, ldy, o); break;
-    case 1: tile<F, 1>(blk, groups, x, t, y, ldy, o); break;
-    default: break;
-  }
-}
-
-template <class F>
 void gemm_r16(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t o_begin,
               int64_t o_end) {
   const int64_t groups = w.n_in / 32;
-  for (int64_t o = o_begin; o < o_end; o += kPackRows)
-    block_all_tokens<F>(w.packed + (o / kPackRows) * groups * F::kGroupBytes, groups, x, y, ldy, o);
+  for (int64_t o = o_begin; o < o_end; o += kPackRows) {
+    const uint8_t* blk = w.packed + (o / kPackRows) * groups * F::kGroupBytes;
+    for_token_tiles<kMaxTokens>(x.n_tok, [&]<int T>(int64_t t) { tile<F, T>(blk, groups, x, t, y, ldy, o); });
+  }
 }
 
 }  // namespace

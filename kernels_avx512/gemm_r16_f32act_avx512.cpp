@@ -8,6 +8,7 @@
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/kernel_types.h"
+#include "kernels_avx512/token_tiles.h"
 #include "kernels_avx512/repack_r16.h"
 
 namespace hearth::kernels {
@@ -65,18 +66,7 @@ template <class F>
 void gemm_r16(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t o_begin, int64_t o_end) {
   for (int64_t o = o_begin; o < o_end; o += kPackRows) {
     const uint8_t* blk = w.packed + o * w.n_in * F::kBytes;
-    int64_t t = 0;
-    for (; t + kMaxTokens <= x.n_tok; t += kMaxTokens) block_tile<F, kMaxTokens>(blk, w.n_in, x, t, y, ldy, o);
-    switch (x.n_tok - t) {
-      case 7: block_tile<F, 7>(blk, w.n_in, x, t, y, ldy, o); break;
-      case 6: block_tile<F, 6>(blk, w.n_in, x, t, y, ldy, o); break;
-      case 5: block_tile<F, 5>(blk, w.n_in, x, t, y, ldy, o); break;
-      case 4: block_tile<F, 4>(blk, w.n_in, x, t, y, ldy, o); break;
-      case 3: block_tile<F, 3>(blk, w.n_in, x, t, y, ldy, o); break;
-      case 2: block_tile<F, 2>(blk, w.n_in, x, t, y, ldy, o); break;
-      case 1: block_tile<F, 1>(blk, w.n_in, x, t, y, ldy, o); break;
-      default: break;
-    }
+    for_token_tiles<kMaxTokens>(x.n_tok, [&]<int T>(int64_t t) { block_tile<F, T>(blk, w.n_in, x, t, y, ldy, o); });
   }
 }
 

@@ -28,7 +28,8 @@ struct KernelTable {
   MatmulFn matmul[static_cast<int>(Format::kCount)] = {};        // float activations (ref)
   DecodeRowFn decode_row[static_cast<int>(Format::kCount)] = {};
   GemmFn gemm[static_cast<int>(Format::kCount)] = {};            // the fastest per format
-  GemmFn gemm_r16[static_cast<int>(Format::kCount)] = {};        // over r16-packed rows, or null
+  // Over r16-packed rows (w.packed), or null: o_begin and o_end multiples of 16, o_end <= n_out / 16 * 16.
+  GemmFn gemm_r16[static_cast<int>(Format::kCount)] = {};
   ActForm act_form_r16[static_cast<int>(Format::kCount)] = {};   // what gemm_r16[f] consumes
   ActForm act_form[static_cast<int>(Format::kCount)] = {};       // what gemm[f] consumes
   PrepareQ8Fn prepare_q8 = nullptr;                              // f32 -> ActForm::kQ8G32

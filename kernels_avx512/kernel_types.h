@@ -54,10 +54,6 @@ struct ActView {
 using GemmFn = void (*)(const WeightRows& w, const ActView& x, float* y, int64_t ldy,
                         int64_t o_begin, int64_t o_end);
 
-// y rows [o_begin, o_end) from packed 16-row blocks (w.packed): o_begin and o_end are
-// multiples of 16 and o_end <= n_out / 16 * 16. Otherwise as GemmFn.
-// (Same type as GemmFn; named apart so the table says which layout a kernel reads.)
-
 // One token: x[n] (n a multiple of 32) -> q[n], d[n / 32], ds[n / 32] (layout above).
 using PrepareQ8Fn = void (*)(const float* x, int64_t n, int8_t* q, float* d, float* ds);
 // One token to ActForm::kQ16G32: per group of 32, d = max|x| / 32767, q = round-to-nearest-even

@@ -131,23 +131,24 @@ int run_bench(BenchArgs& a) {
 
   std::vector<double> pp, tg;
   std::vector<float> logits;
-  {  // Untimed warm-up: weights are packed for the kernels on their first use (docs/KERNELS.md).
+  // One prompt of n tokens in a fresh cache, as one batch; seconds it took.
+  auto run_prompt = [&](int n) -> Result<double> {
     KvCache cache(model.kv_layout(), a.model.kv);
     const int32_t seq = cache.add_sequence();
     Batch batch;
-    const int n = std::max(1, a.n_prompt > 0 ? a.n_prompt : std::min(a.n_gen, 16));
     for (int i = 0; i < n; ++i) batch.add(toks[static_cast<size_t>(i) % toks.size()], i, seq, i + 1 == n);
-    if (Status s = model.forward(batch, cache, logits); !s) return fail("bench", s.message());
-  }
+    const auto t0 = Clock::now();
+    HEARTH_TRY(model.forward(batch, cache, logits));
+    return since(t0);
+  };
+  // Untimed warm-up: weights are packed for the kernels on their first use (docs/KERNELS.md).
+  if (auto w = run_prompt(std::max(1, a.n_prompt > 0 ? a.n_prompt : std::min(a.n_gen, 16))); !w)
+    return fail("bench", w.message());
   for (int rep = 0; rep < a.reps; ++rep) {
     if (a.n_prompt > 0) {
-      KvCache cache(model.kv_layout(), a.model.kv);
-      const int32_t seq = cache.add_sequence();
-      Batch batch;
-      for (int i = 0; i < a.n_prompt; ++i) batch.add(toks[static_cast<size_t>(i)], i, seq, i + 1 == a.n_prompt);
-      const auto t0 = Clock::now();
-      if (Status s = model.forward(batch, cache, logits); !s) return fail("bench", s.message());
-      pp.push_back(a.n_prompt / since(t0));
+      auto s = run_prompt(a.n_prompt);
+      if (!s) return fail("bench", s.message());
+      pp.push_back(a.n_prompt / s.value());
     }
     if (a.n_gen > 0) {  // teacher-forced decode from an empty context, one token per step
       KvCache cache(model.kv_layout(), a.model.kv);

@@ -61,17 +61,15 @@ void MoeBlock::forward(const LayerContext& ctx, const float* x, float* out) {
 
   // Gather each routed expert's rows, run them all, scatter back weighted by the router.
   std::fill(out, out + n * n_embd_, 0.0f);
-  std::vector<int64_t> used;
-  for (int64_t e = 0; e < n_expert; ++e)
-    if (offsets[static_cast<size_t>(e + 1)] > offsets[static_cast<size_t>(e)]) used.push_back(e);  // only routed experts are read
   std::vector<float> xin(static_cast<size_t>(n * k * n_embd_)), yout(xin.size());  // rows in permutation order
   for (int64_t i = 0; i < n * k; ++i) {
     const int64_t row = perm[static_cast<size_t>(i)] / k;
     std::copy(x + row * n_embd_, x + (row + 1) * n_embd_, xin.begin() + i * n_embd_);
   }
   std::vector<ExpertExecutor::Task> tasks;
-  for (int64_t e : used) {
+  for (int64_t e = 0; e < n_expert; ++e) {
     const int64_t begin = offsets[static_cast<size_t>(e)], m = offsets[static_cast<size_t>(e + 1)] - begin;
+    if (m == 0) continue;  // only routed experts are read
     tasks.push_back({static_cast<int>(e), &w_.experts[static_cast<size_t>(e)], xin.data() + begin * n_embd_, m,
                      yout.data() + begin * n_embd_});
   }
