@@ -1,12 +1,13 @@
 // AVX-512F attention for a block of queries that share one head's keys and values
 // (kernel_types.h AttendBlock), the prefill hot spot: per query and key, a 128-long dot, the
 // softmax, and the weighted sum of values.
-// Scores: 16 keys at a time are transposed into a [dk][16] tile (lanes = keys), then every
-// query of the block multiplies the whole tile by its broadcast values with FMAs: the tile is
-// built once per 16 keys and reused by all queries, and no horizontal sums are needed. Blocks of
+// Scores: 32 keys at a time are transposed into a [dk][32] tile (lanes = keys), then every
+// query of the block multiplies the whole tile by its broadcast values with FMAs, 8 queries at a
+// time: the tile is built once per 32 keys and reused by all queries, each broadcast feeds two
+// FMAs, and no horizontal sums are needed. Blocks of
 // fewer than kTileMin queries use per-key dot products instead (decode: the transpose would cost
 // more than it saves).
-// Weighted sum: lanes = value dimensions; 4 queries x 64 dimensions of accumulators stay in
+// Weighted sum: lanes = value dimensions; 6 queries x 64 dimensions of accumulators stay in
 // registers while the value rows of their common range stream past.
 // The softmax runs in float with a vector exp (the reference sums in double; tests bound the
 // difference).
@@ -57,14 +58,20 @@ inline void transpose16(__m512 r[16]) {
   }
 }
 
-// Keys [p0, p0 + n) (n <= 16) as tile[d * 16 + j] = k[p0 + j][d], zero past n.
+// Keys per tile: two vectors, so every broadcast query value feeds two FMAs.
+constexpr int64_t kTileKeys = 32;
+
+// Keys [p0, p0 + n) (n <= kTileKeys) as tile[d * kTileKeys + j] = k[p0 + j][d], zero past n.
 void transpose_keys(const AttendBlock& b, int64_t p0, int64_t n, float* tile) {
-  for (int64_t d0 = 0; d0 < b.dk; d0 += 16) {
-    const __mmask16 m = first_lanes(b.dk - d0);
-    __m512 r[16];
-    for (int j = 0; j < 16; ++j) r[j] = j < n ? _mm512_maskz_loadu_ps(m, b.k[p0 + j] + d0) : _mm512_setzero_ps();
-    transpose16(r);
-    for (int64_t j = 0; j < 16 && d0 + j < b.dk; ++j) _mm512_storeu_ps(tile + (d0 + j) * 16, r[j]);
+  for (int64_t half = 0; half < kTileKeys; half += 16) {
+    for (int64_t d0 = 0; d0 < b.dk; d0 += 16) {
+      const __mmask16 m = first_lanes(b.dk - d0);
+      __m512 r[16];
+      for (int j = 0; j < 16; ++j)
+        r[j] = half + j < n ? _mm512_maskz_loadu_ps(m, b.k[p0 + half + j] + d0) : _mm512_setzero_ps();
+      transpose16(r);
+      for (int64_t j = 0; j < 16 && d0 + j < b.dk; ++j) _mm512_storeu_ps(tile + (d0 + j) * kTileKeys + half, r[j]);
+    }
   }
 }
 
@@ -78,6 +85,31 @@ inline void store_scores(const AttendBlock& b, int64_t i, int64_t p0, __m512 dot
   _mm512_storeu_ps(out, _mm512_mask_blend_ps(in, _mm512_set1_ps(-INFINITY), _mm512_mul_ps(dots, _mm512_set1_ps(b.scale))));
 }
 
+// Queries i..i+kQ-1 against one tile: kQ x 2 accumulators; per dimension 2 tile loads and kQ
+// broadcasts feed 2 kQ FMAs (8 queries: 16 FMAs per 10 loads, so the FMA units set the pace).
+template <int kQ>
+inline void score_tile(const AttendBlock& b, int64_t i, int64_t p0, const float* tile, float* s, int64_t ld, int64_t lo) {
+  const float* q[kQ];
+  __m512 acc[kQ][2];
+  for (int u = 0; u < kQ; ++u) {
+    q[u] = b.q[i + u];
+    acc[u][0] = acc[u][1] = _mm512_setzero_ps();
+  }
+  for (int64_t d = 0; d < b.dk; ++d) {
+    const __m512 t0 = _mm512_loadu_ps(tile + d * kTileKeys), t1 = _mm512_loadu_ps(tile + d * kTileKeys + 16);
+    for (int u = 0; u < kQ; ++u) {
+      const __m512 qd = _mm512_set1_ps(q[u][d]);
+      acc[u][0] = _mm512_fmadd_ps(qd, t0, acc[u][0]);
+      acc[u][1] = _mm512_fmadd_ps(qd, t1, acc[u][1]);
+    }
+  }
+  for (int u = 0; u < kQ; ++u) {
+    float* row = s + (i + u) * ld + (p0 - lo);
+    store_scores(b, i + u, p0, acc[u][0], row);
+    store_scores(b, i + u, p0 + 16, acc[u][1], row + 16);
+  }
+}
+
 // scores[i][p - lo] = scale * q_i . k_p inside query i's range, -inf elsewhere in [lo, hi).
 void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, float* tile) {
   if (b.n_q < kTileMin) {
@@ -88,36 +120,12 @@ void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, 
     }
     return;
   }
-  for (int64_t p0 = lo; p0 < hi; p0 += 16) {
-    const int64_t n = std::min<int64_t>(16, hi - p0);
-    transpose_keys(b, p0, n, tile);
+  for (int64_t p0 = lo; p0 < hi; p0 += kTileKeys) {
+    transpose_keys(b, p0, std::min(kTileKeys, hi - p0), tile);
     int64_t i = 0;
-    for (; i + 4 <= b.n_q; i += 4) {  // 4 queries share each tile row: 1 load per 4 FMAs
-      __m512 acc[4][2];
-      for (int u = 0; u < 4; ++u) acc[u][0] = acc[u][1] = _mm512_setzero_ps();
-      int64_t d = 0;
-      for (; d + 2 <= b.dk; d += 2) {
-        const __m512 t0 = _mm512_loadu_ps(tile + d * 16), t1 = _mm512_loadu_ps(tile + (d + 1) * 16);
-        for (int u = 0; u < 4; ++u) {
-          acc[u][0] = _mm512_fmadd_ps(_mm512_set1_ps(b.q[i + u][d]), t0, acc[u][0]);
-          acc[u][1] = _mm512_fmadd_ps(_mm512_set1_ps(b.q[i + u][d + 1]), t1, acc[u][1]);
-        }
-      }
-      for (; d < b.dk; ++d)
-        for (int u = 0; u < 4; ++u)
-          acc[u][0] = _mm512_fmadd_ps(_mm512_set1_ps(b.q[i + u][d]), _mm512_loadu_ps(tile + d * 16), acc[u][0]);
-      for (int u = 0; u < 4; ++u) store_scores(b, i + u, p0, _mm512_add_ps(acc[u][0], acc[u][1]), s + (i + u) * ld + (p0 - lo));
-    }
-    for (; i < b.n_q; ++i) {
-      const float* q = b.q[i];
-      __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-      int64_t d = 0;
-      for (; d + 4 <= b.dk; d += 4)
-        for (int u = 0; u < 4; ++u)
-          acc[u] = _mm512_fmadd_ps(_mm512_set1_ps(q[d + u]), _mm512_loadu_ps(tile + (d + u) * 16), acc[u]);
-      for (; d < b.dk; ++d) acc[0] = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), _mm512_loadu_ps(tile + d * 16), acc[0]);
-      store_scores(b, i, p0, _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])), s + i * ld + (p0 - lo));
-    }
+    for (; i + 8 <= b.n_q; i += 8) score_tile<8>(b, i, p0, tile, s, ld, lo);
+    for (; i + 4 <= b.n_q; i += 4) score_tile<4>(b, i, p0, tile, s, ld, lo);
+    for (; i < b.n_q; ++i) score_tile<1>(b, i, p0, tile, s, ld, lo);
   }
 }
 
@@ -136,9 +144,9 @@ float softmax_row(float* s, int64_t n) {
   return 1.0f / simd::hsum_ps(sum);
 }
 
-// out_i = inv_i * sum_p w[i][p - lo] v_p for up to 4 queries (first .. first + nq), over the
-// union of their ranges.
-template <int kQ>
+// out_i = inv_i * sum_p w[i][p - lo] v_p for kQ queries (first .. first + kQ - 1), over the
+// union of their ranges; kPrefetch: fetch rows kAhead positions ahead.
+template <int kQ, bool kPrefetch>
 void weighted_values(const AttendBlock& b, int64_t first, int64_t lo, int64_t ld, const float* w, const float* inv) {
   int64_t from = b.begin[first], to = b.end[first];
   for (int i = 1; i < kQ; ++i) {
@@ -152,7 +160,7 @@ void weighted_values(const AttendBlock& b, int64_t first, int64_t lo, int64_t ld
     for (int i = 0; i < kQ; ++i)
       for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_setzero_ps();
     for (int64_t p = from; p < to; ++p) {
-      if (p + kAhead < to) prefetch_row(b.v[p + kAhead] + d0, std::min<int64_t>(64, b.dv - d0));
+      if (kPrefetch && p + kAhead < to) prefetch_row(b.v[p + kAhead] + d0, std::min<int64_t>(64, b.dv - d0));
       __m512 v[4];
       for (int c = 0; c < 4; ++c) v[c] = _mm512_maskz_loadu_ps(m[c], b.v[p] + d0 + 16 * c);
       for (int i = 0; i < kQ; ++i) {
@@ -164,6 +172,22 @@ void weighted_values(const AttendBlock& b, int64_t first, int64_t lo, int64_t ld
       const __m512 scale = _mm512_set1_ps(inv[first + i]);
       for (int c = 0; c < 4; ++c) _mm512_mask_storeu_ps(b.out[first + i] + d0 + 16 * c, m[c], _mm512_mul_ps(acc[i][c], scale));
     }
+  }
+}
+
+// Every query of the block, 6 at a time (24 accumulators, 10 loads per 24 FMAs), the rest in
+// one pass, so a decode group of 2-5 heads reads each value row once.
+template <bool kPrefetch>
+void weighted_block(const AttendBlock& b, int64_t lo, int64_t ld, const float* s, const float* inv) {
+  int64_t i = 0;
+  for (; i + 6 <= b.n_q; i += 6) weighted_values<6, kPrefetch>(b, i, lo, ld, s, inv);
+  switch (b.n_q - i) {
+    case 5: weighted_values<5, kPrefetch>(b, i, lo, ld, s, inv); break;
+    case 4: weighted_values<4, kPrefetch>(b, i, lo, ld, s, inv); break;
+    case 3: weighted_values<3, kPrefetch>(b, i, lo, ld, s, inv); break;
+    case 2: weighted_values<2, kPrefetch>(b, i, lo, ld, s, inv); break;
+    case 1: weighted_values<1, kPrefetch>(b, i, lo, ld, s, inv); break;
+    default: break;
   }
 }
 
@@ -183,14 +207,14 @@ void attend(const AttendBlock& b, float* scratch) {
     float* row = s + i * ld;
     inv[i] = softmax_row(row, hi - lo);
   }
-  int64_t i = 0;
-  for (; i + 4 <= b.n_q; i += 4) weighted_values<4>(b, i, lo, ld, s, inv);
-  switch (b.n_q - i) {  // decode: the 2 or 3 query heads of a group read each value row once
-    case 3: weighted_values<3>(b, i, lo, ld, s, inv); break;
-    case 2: weighted_values<2>(b, i, lo, ld, s, inv); break;
-    case 1: weighted_values<1>(b, i, lo, ld, s, inv); break;
-    default: break;
-  }
+  // One query position (decode): the value rows come from DRAM, prefetch them. A prefill
+  // block's rows were just read for its scores and are still in cache.
+  bool one_position = true;
+  for (int64_t i = 1; i < b.n_q; ++i) one_position = one_position && b.end[i] == b.end[0];
+  if (one_position)
+    weighted_block<true>(b, lo, ld, s, inv);
+  else
+    weighted_block<false>(b, lo, ld, s, inv);
 }
 
 }  // namespace

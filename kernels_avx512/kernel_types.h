@@ -76,9 +76,9 @@ struct AttendBlock {
 };
 
 // Floats of scratch an attend call needs: scores for every query over the block's span of
-// rows (max end - min begin), and one transposed 16-row tile of keys.
+// rows (max end - min begin), and one transposed tile of 32 keys.
 inline int64_t attend_scratch_floats(int64_t n_q, int64_t span, int64_t dk) {
-  return n_q * (span + 33) + 16 * (dk + 16) + 64;
+  return n_q * (span + 33) + 32 * (dk + 16) + 64;
 }
 
 // Row-wise float helpers (single row, single thread).

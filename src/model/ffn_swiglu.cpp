@@ -28,19 +28,28 @@ void ffn_swiglu_many(std::span<const FfnTask> tasks) {
   }
   ops::matmul_many(calls);
   calls.clear();
-  for (size_t i = 0; i < m; ++i) {
-    const FfnTask& t = tasks[i];
-    const int64_t n_ff = t.w->gate.shape[0];
-    float* g = gate[i].data();
-    const float* u = up[i].data();
-    for (int64_t r = 0; r < t.n && !t.w->gate_bias.empty(); ++r) {
-      ops::add_inplace(g + r * n_ff, t.w->gate_bias.data(), n_ff);
-      ops::add_inplace(up[i].data() + r * n_ff, t.w->up_bias.data(), n_ff);
+  // Biases, then SiLU(gate) * up for every row of every task in one parallel loop (prefill:
+  // one fork, not one per expert).
+  std::vector<std::pair<size_t, int64_t>> rows;  // (task, row)
+  for (size_t i = 0; i < m; ++i)
+    for (int64_t r = 0; r < tasks[i].n; ++r) rows.emplace_back(i, r);
+  const int64_t n_rows = static_cast<int64_t>(rows.size());
+#pragma omp parallel for schedule(static) if (n_rows > 16)
+  for (int64_t k = 0; k < n_rows; ++k) {
+    const auto [i, r] = rows[static_cast<size_t>(k)];
+    const FfnWeights& w = *tasks[i].w;
+    const int64_t n_ff = w.gate.shape[0];
+    float* g = gate[i].data() + r * n_ff;
+    float* u = up[i].data() + r * n_ff;
+    if (!w.gate_bias.empty()) {
+      ops::add_inplace(g, w.gate_bias.data(), n_ff);
+      ops::add_inplace(u, w.up_bias.data(), n_ff);
     }
-#pragma omp parallel for schedule(static) if (t.n > 16)  // prefill: rows in parallel
-    for (int64_t r = 0; r < t.n; ++r) ops::swiglu(g + r * n_ff, u + r * n_ff, n_ff, g + r * n_ff);
-    hidden.emplace_back(g, t.n, n_ff);
-    calls.push_back({&t.w->down, &hidden.back(), t.out});
+    ops::swiglu(g, u, n_ff, g);
+  }
+  for (size_t i = 0; i < m; ++i) {
+    hidden.emplace_back(gate[i].data(), tasks[i].n, tasks[i].w->gate.shape[0]);
+    calls.push_back({&tasks[i].w->down, &hidden.back(), tasks[i].out});
   }
   ops::matmul_many(calls);
   for (const FfnTask& t : tasks) {

@@ -59,12 +59,16 @@ void MoeBlock::forward(const LayerContext& ctx, const float* x, float* out) {
     for (int64_t i = 0; i < n * k; ++i) perm[static_cast<size_t>(fill[static_cast<size_t>(ids[static_cast<size_t>(i)])]++)] = i;
   }
 
-  // Gather each routed expert's rows, run them all, scatter back weighted by the router.
-  std::fill(out, out + n * n_embd_, 0.0f);
-  std::vector<float> xin(static_cast<size_t>(n * k * n_embd_)), yout(xin.size());  // rows in permutation order
-  for (int64_t i = 0; i < n * k; ++i) {
+  // Gather each routed expert's rows, run them all, and sum each row's k expert outputs
+  // weighted by the router (rows in parallel in prefill; no buffer is zero-filled first).
+  const int64_t n_slots = n * k;
+  ops::FloatBuffer xin(static_cast<size_t>(n_slots * n_embd_)), yout(static_cast<size_t>(n_slots * n_embd_));
+  std::vector<int64_t> where(static_cast<size_t>(n_slots));  // slot -> its place in permutation order
+  for (int64_t i = 0; i < n_slots; ++i) where[static_cast<size_t>(perm[static_cast<size_t>(i)])] = i;
+#pragma omp parallel for schedule(static) if (n_slots > 16)
+  for (int64_t i = 0; i < n_slots; ++i) {
     const int64_t row = perm[static_cast<size_t>(i)] / k;
-    std::copy(x + row * n_embd_, x + (row + 1) * n_embd_, xin.begin() + i * n_embd_);
+    std::copy(x + row * n_embd_, x + (row + 1) * n_embd_, xin.data() + i * n_embd_);
   }
   std::vector<ExpertExecutor::Task> tasks;
   for (int64_t e = 0; e < n_expert; ++e) {
@@ -74,12 +78,14 @@ void MoeBlock::forward(const LayerContext& ctx, const float* x, float* out) {
                      yout.data() + begin * n_embd_});
   }
   executor_->run_all(ctx.layer, tasks);
-  for (int64_t i = 0; i < n * k; ++i) {
-    const int64_t slot = perm[static_cast<size_t>(i)];
-    const float g = gates[static_cast<size_t>(slot)];
-    float* o = out + (slot / k) * n_embd_;
-    const float* y = yout.data() + i * n_embd_;
-    for (int64_t d = 0; d < n_embd_; ++d) o[d] += g * y[d];
+#pragma omp parallel for schedule(static) if (n > 16)
+  for (int64_t r = 0; r < n; ++r) {
+    float* o = out + r * n_embd_;
+    std::fill(o, o + n_embd_, 0.0f);
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t slot = r * k + j;
+      ops::axpy(gates[static_cast<size_t>(slot)], yout.data() + where[static_cast<size_t>(slot)] * n_embd_, n_embd_, o);
+    }
   }
 
   if (w_.shared) {

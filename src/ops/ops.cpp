@@ -8,6 +8,7 @@
 #include "kernels_avx512/kernel_table.h"
 #include "kernels_avx512/repack_r16.h"
 #include "src/ops/packed_weights.h"
+#include "src/ops/stealing_shares.h"
 #include "src/base/status.h"
 
 namespace hearth::ops {
@@ -95,6 +96,7 @@ struct MatmulJob {
   const kernels::ActView *act, *packed_act;
   float* y;
   int64_t n_tok, n_out, n_packed, chunk, n_chunks;
+  double row_bytes;  // stored bytes per output row (decode's cost)
 };
 
 MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
@@ -105,6 +107,7 @@ MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
   j.fn = table.gemm[fi];
   HEARTH_CHECK(j.fn != nullptr, "no matmul kernel for format {} ({})", format_traits(w.format).name, w.name);
   j.n_out = w.shape[0];
+  j.row_bytes = j.n_out > 0 ? static_cast<double>(w.nbytes) / static_cast<double>(j.n_out) : 0;
   const int64_t n_tok = j.n_tok = x.n_tok();
   HEARTH_CHECK(x.n_in() == w.shape[1], "matmul {}: input has {} columns, weight {}", w.name, x.n_in(), w.shape[1]);
   j.rows = kernels::weight_rows(w);
@@ -127,14 +130,53 @@ MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
   return j;
 }
 
-void run_chunk(const MatmulJob& j, int64_t c) {
+// Output rows [begin, end) of one matrix for every token.
+void run_rows(const MatmulJob& j, int64_t begin, int64_t end) {
   const int64_t n_tok = j.n_tok;
-  const int64_t begin = c * j.chunk, end = std::min(j.n_out, begin + j.chunk);
   const int64_t split = std::clamp(j.n_packed, begin, end);
   for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenBlock) {
     const int64_t nt = std::min(kTokenBlock, n_tok - t0);
     if (split > begin) j.packed_fn(j.rows, token_slice(*j.packed_act, t0, nt), j.y + t0 * j.n_out, j.n_out, begin, split);
     if (end > split) j.fn(j.rows, token_slice(*j.act, t0, nt), j.y + t0 * j.n_out, j.n_out, split, end);
+  }
+}
+
+void run_chunk(const MatmulJob& j, int64_t c) { run_rows(j, c * j.chunk, std::min(j.n_out, (c + 1) * j.chunk)); }
+
+// Decode is bound by memory: blocks of about 64 KiB over all the matrices in order, each
+// thread owning a contiguous run of equal bytes (q is twice k and v) and stealing from the
+// other's back when done (stealing_shares.h).
+void run_decode(std::span<const MatmulJob> jobs, int threads) {
+  constexpr double kBlockBytes = 64 * 1024;
+  struct RowBlock {
+    size_t job;
+    int64_t begin, end;
+  };
+  std::vector<RowBlock> blocks;
+  std::vector<double> bytes_before;  // per block
+  double total = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const MatmulJob& j = jobs[i];
+    if (j.n_tok == 0 || j.n_out == 0) continue;
+    const int64_t align = j.packed_fn ? kernels::kPackRows : 4;
+    const int64_t rows = std::max<int64_t>(1, std::llround(kBlockBytes / j.row_bytes / static_cast<double>(align))) * align;
+    for (int64_t r = 0; r < j.n_out; r += rows) {
+      blocks.push_back({i, r, std::min(j.n_out, r + rows)});
+      bytes_before.push_back(total);
+      total += static_cast<double>(blocks.back().end - r) * j.row_bytes;
+    }
+  }
+  std::vector<int64_t> share_begin(static_cast<size_t>(threads) + 1, static_cast<int64_t>(blocks.size()));
+  for (int t = 0; t < threads; ++t)
+    share_begin[t] = std::lower_bound(bytes_before.begin(), bytes_before.end(), total * t / threads) - bytes_before.begin();
+  StealingShares shares(share_begin);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int me = omp_get_thread_num();
+    for (int64_t b; (b = shares.next(me)) >= 0;) {
+      const RowBlock& rb = blocks[static_cast<size_t>(b)];
+      run_rows(jobs[rb.job], rb.begin, rb.end);
+    }
   }
 }
 
@@ -145,24 +187,24 @@ void matmul_many(std::span<const MatmulCall> calls) {
   for (const MatmulCall& c : calls) work += c.w->numel() * c.x->n_tok();
   const int threads = work < (1 << 15) ? 1 : omp_get_max_threads();
   std::vector<MatmulJob> jobs;
-  std::vector<std::pair<int, int64_t>> items;  // (job, chunk): one parallel loop for all matrices
-  for (size_t i = 0; i < calls.size(); ++i) {
-    jobs.push_back(plan(*calls[i].w, *calls[i].x, calls[i].y, threads));
-    for (int64_t c = 0; c < jobs.back().n_chunks; ++c) items.emplace_back(static_cast<int>(i), c);
-  }
-  const int64_t n_items = static_cast<int64_t>(items.size());
-  // Decode (1-2 tokens) is bound by memory: each thread streams one contiguous run of chunks
-  // (static), which the prefetchers follow better than chunks handed out one at a time
-  // (+8-10% tg on bench-qwen3-0.6b q4). Prefill is bound by compute: dynamic, so both finish together.
   int64_t max_tok = 0;
-  for (const MatmulJob& j : jobs) max_tok = std::max(max_tok, j.n_tok);
+  for (const MatmulCall& c : calls) {
+    jobs.push_back(plan(*c.w, *c.x, c.y, threads));
+    max_tok = std::max(max_tok, jobs.back().n_tok);
+  }
+  // Decode (1-2 tokens) is bound by memory: contiguous byte shares with stealing (run_decode;
+  // chunks handed out one at a time lost 8-10% tg: the prefetchers lose the stream). Prefill
+  // is bound by compute: chunks handed out dynamically, so both finish together.
   if (max_tok <= 2) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (int64_t k = 0; k < n_items; ++k) run_chunk(jobs[static_cast<size_t>(items[k].first)], items[k].second);
+    run_decode(jobs, threads);
     return;
   }
+  std::vector<std::pair<size_t, int64_t>> items;  // (job, chunk): one parallel loop for all matrices
+  for (size_t i = 0; i < jobs.size(); ++i)
+    for (int64_t c = 0; c < jobs[i].n_chunks; ++c) items.emplace_back(i, c);
+  const int64_t n_items = static_cast<int64_t>(items.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-  for (int64_t k = 0; k < n_items; ++k) run_chunk(jobs[static_cast<size_t>(items[k].first)], items[k].second);
+  for (int64_t k = 0; k < n_items; ++k) run_chunk(jobs[items[static_cast<size_t>(k)].first], items[static_cast<size_t>(k)].second);
 }
 
 void matmul_many(std::span<const TensorView* const> ws, PreparedInput& x, std::span<float* const> ys) {
