@@ -20,7 +20,7 @@ StealingShares::StealingShares(std::span<const int64_t> share_begin)
   }
 }
 
-int64_t StealingShares::next(int me) {
+StealingShares::Range StealingShares::next(int me) {
   for (int k = 0; k < threads_; ++k) {
     const bool own = k == 0;
     std::atomic<uint64_t>& fb = shares_[(me + k) % threads_].front_back;
@@ -28,12 +28,14 @@ int64_t StealingShares::next(int me) {
     for (;;) {
       const uint64_t front = v & 0xffffffffu, back = v >> 32;
       if (front >= back) break;
-      const uint64_t taken = own ? front : back - 1;
-      const uint64_t after = own ? pack(front + 1, back) : pack(front, back - 1);
-      if (fb.compare_exchange_weak(v, after, std::memory_order_relaxed)) return static_cast<int64_t>(taken);
+      const uint64_t n = own ? (back - front + 1) / 2 : 1;
+      const Range r = own ? Range{static_cast<int64_t>(front), static_cast<int64_t>(front + n)}
+                          : Range{static_cast<int64_t>(back - 1), static_cast<int64_t>(back)};
+      const uint64_t after = own ? pack(front + n, back) : pack(front, back - 1);
+      if (fb.compare_exchange_weak(v, after, std::memory_order_relaxed)) return r;
     }
   }
-  return -1;
+  return {};
 }
 
 }  // namespace hearth::ops

@@ -1,5 +1,5 @@
 // Decode's work split (src/ops/stealing_shares.h): every block is handed out exactly once, an
-// owner walks its share front to back, a thief takes from the back, and matmuls large enough
+// owner walks its share front to back in halves, a thief takes single blocks from the back, and matmuls large enough
 // to be split across threads and blocks give the batched path's results.
 #include <gtest/gtest.h>
 
@@ -16,25 +16,32 @@
 namespace hearth::ops {
 namespace {
 
-TEST(StealingShares, OwnerTakesFrontThenStealsFromTheBack) {
-  const int64_t bounds[3] = {0, 3, 7};  // thread 0 owns 0..2, thread 1 owns 3..6
+std::vector<int64_t> blocks_of(StealingShares::Range r) {
+  std::vector<int64_t> v;
+  for (int64_t b = r.begin; b < r.end; ++b) v.push_back(b);
+  return v;
+}
+
+TEST(StealingShares, OwnerTakesHalvesFromTheFrontThenStealsSingleBlocksFromTheBack) {
+  const int64_t bounds[3] = {0, 5, 9};  // thread 0 owns 0..4, thread 1 owns 5..8
   StealingShares s(bounds);
-  std::vector<int64_t> got;
-  for (int64_t b; (b = s.next(0)) >= 0;) got.push_back(b);
-  EXPECT_EQ(got, (std::vector<int64_t>{0, 1, 2, 6, 5, 4, 3}));
-  EXPECT_EQ(s.next(1), -1);
+  std::vector<std::vector<int64_t>> got;
+  for (StealingShares::Range r; !(r = s.next(0)).empty();) got.push_back(blocks_of(r));
+  const std::vector<std::vector<int64_t>> want = {{0, 1, 2}, {3}, {4}, {8}, {7}, {6}, {5}};
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(s.next(1).empty());
 }
 
 TEST(StealingShares, EmptySharesAndOneThread) {
   const int64_t none[3] = {0, 0, 0};
   StealingShares empty(none);
-  EXPECT_EQ(empty.next(0), -1);
-  EXPECT_EQ(empty.next(1), -1);
+  EXPECT_TRUE(empty.next(0).empty());
+  EXPECT_TRUE(empty.next(1).empty());
   const int64_t one[2] = {0, 2};
   StealingShares single(one);
-  EXPECT_EQ(single.next(0), 0);
-  EXPECT_EQ(single.next(0), 1);
-  EXPECT_EQ(single.next(0), -1);
+  EXPECT_EQ(blocks_of(single.next(0)), (std::vector<int64_t>{0}));
+  EXPECT_EQ(blocks_of(single.next(0)), (std::vector<int64_t>{1}));
+  EXPECT_TRUE(single.next(0).empty());
 }
 
 // Threads racing, one of them slowed down: each block exactly once, all blocks taken.
@@ -49,11 +56,12 @@ TEST(StealingShares, EveryBlockExactlyOnceUnderContention) {
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&, t] {
         volatile int spin = 0;
-        for (int64_t b; (b = s.next(t)) >= 0;) {
-          taken[static_cast<size_t>(b)].fetch_add(1);
-          if (t == 0)
-            for (int i = 0; i < 2000; ++i) spin = spin + 1;  // the slow one: others steal from it
-        }
+        for (StealingShares::Range r; !(r = s.next(t)).empty();)
+          for (int64_t b = r.begin; b < r.end; ++b) {
+            taken[static_cast<size_t>(b)].fetch_add(1);
+            if (t == 0)
+              for (int i = 0; i < 2000; ++i) spin = spin + 1;  // the slow one: others steal from it
+          }
       });
     for (auto& th : pool) th.join();
     for (int64_t b = 0; b < n; ++b) ASSERT_EQ(taken[static_cast<size_t>(b)].load(), 1) << "block " << b << ", threads " << threads;
