@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/kernel_types.h"
@@ -144,10 +145,23 @@ float softmax_row(float* s, int64_t n) {
   return 1.0f / simd::hsum_ps(sum);
 }
 
+// Value rows by position: decode reads the cache's rows where they are (prefetching ahead);
+// prefill reads a contiguous copy of the block's span (values[p - lo]), made once per block:
+// the cache's rows sit a whole position row apart, and the 11 passes a 64-query block makes
+// over them cost a TLB miss per row (weighted sums were slower than the scores before).
+template <bool kDecode>
+struct ValueRows {
+  const float* const* rows;  // kDecode
+  const float* values;       // !kDecode: [hi - lo][ld]
+  int64_t ld, lo;
+  const float* at(int64_t p) const { return kDecode ? rows[p] : values + (p - lo) * ld; }
+};
+
 // out_i = inv_i * sum_p w[i][p - lo] v_p for kQ queries (first .. first + kQ - 1), over the
-// union of their ranges; kPrefetch: fetch rows kAhead positions ahead.
-template <int kQ, bool kPrefetch>
-void weighted_values(const AttendBlock& b, int64_t first, int64_t lo, int64_t ld, const float* w, const float* inv) {
+// union of their ranges.
+template <int kQ, bool kDecode>
+void weighted_values(const AttendBlock& b, const ValueRows<kDecode>& vr, int64_t first, int64_t lo, int64_t ld,
+                     const float* w, const float* inv) {
   int64_t from = b.begin[first], to = b.end[first];
   for (int i = 1; i < kQ; ++i) {
     from = std::min(from, b.begin[first + i]);
@@ -160,9 +174,10 @@ void weighted_values(const AttendBlock& b, int64_t first, int64_t lo, int64_t ld
     for (int i = 0; i < kQ; ++i)
       for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_setzero_ps();
     for (int64_t p = from; p < to; ++p) {
-      if (kPrefetch && p + kAhead < to) prefetch_row(b.v[p + kAhead] + d0, std::min<int64_t>(64, b.dv - d0));
+      if (kDecode && p + kAhead < to) prefetch_row(vr.at(p + kAhead) + d0, std::min<int64_t>(64, b.dv - d0));
+      const float* row = vr.at(p);
       __m512 v[4];
-      for (int c = 0; c < 4; ++c) v[c] = _mm512_maskz_loadu_ps(m[c], b.v[p] + d0 + 16 * c);
+      for (int c = 0; c < 4; ++c) v[c] = _mm512_maskz_loadu_ps(m[c], row + d0 + 16 * c);
       for (int i = 0; i < kQ; ++i) {
         const __m512 wp = _mm512_set1_ps(w[(first + i) * ld + p - lo]);
         for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_fmadd_ps(wp, v[c], acc[i][c]);
@@ -177,16 +192,17 @@ void weighted_values(const AttendBlock& b, int64_t first, int64_t lo, int64_t ld
 
 // Every query of the block, 6 at a time (24 accumulators, 10 loads per 24 FMAs), the rest in
 // one pass, so a decode group of 2-5 heads reads each value row once.
-template <bool kPrefetch>
-void weighted_block(const AttendBlock& b, int64_t lo, int64_t ld, const float* s, const float* inv) {
+template <bool kDecode>
+void weighted_block(const AttendBlock& b, const ValueRows<kDecode>& vr, int64_t lo, int64_t ld, const float* s,
+                    const float* inv) {
   int64_t i = 0;
-  for (; i + 6 <= b.n_q; i += 6) weighted_values<6, kPrefetch>(b, i, lo, ld, s, inv);
+  for (; i + 6 <= b.n_q; i += 6) weighted_values<6>(b, vr, i, lo, ld, s, inv);
   switch (b.n_q - i) {
-    case 5: weighted_values<5, kPrefetch>(b, i, lo, ld, s, inv); break;
-    case 4: weighted_values<4, kPrefetch>(b, i, lo, ld, s, inv); break;
-    case 3: weighted_values<3, kPrefetch>(b, i, lo, ld, s, inv); break;
-    case 2: weighted_values<2, kPrefetch>(b, i, lo, ld, s, inv); break;
-    case 1: weighted_values<1, kPrefetch>(b, i, lo, ld, s, inv); break;
+    case 5: weighted_values<5>(b, vr, i, lo, ld, s, inv); break;
+    case 4: weighted_values<4>(b, vr, i, lo, ld, s, inv); break;
+    case 3: weighted_values<3>(b, vr, i, lo, ld, s, inv); break;
+    case 2: weighted_values<2>(b, vr, i, lo, ld, s, inv); break;
+    case 1: weighted_values<1>(b, vr, i, lo, ld, s, inv); break;
     default: break;
   }
 }
@@ -207,14 +223,17 @@ void attend(const AttendBlock& b, float* scratch) {
     float* row = s + i * ld;
     inv[i] = softmax_row(row, hi - lo);
   }
-  // One query position (decode): the value rows come from DRAM, prefetch them. A prefill
-  // block's rows were just read for its scores and are still in cache.
+  // One query position (decode): each value row is read once, from DRAM; prefetch it. A
+  // prefill block makes several passes: copy its span once (ValueRows).
   bool one_position = true;
   for (int64_t i = 1; i < b.n_q; ++i) one_position = one_position && b.end[i] == b.end[0];
-  if (one_position)
-    weighted_block<true>(b, lo, ld, s, inv);
-  else
-    weighted_block<false>(b, lo, ld, s, inv);
+  if (one_position) {
+    weighted_block(b, ValueRows<true>{b.v, nullptr, b.dv, lo}, lo, ld, s, inv);
+    return;
+  }
+  float* values = tile + kTileKeys * (b.dk + 16);
+  for (int64_t p = lo; p < hi; ++p) std::memcpy(values + (p - lo) * b.dv, b.v[p], static_cast<size_t>(b.dv) * sizeof(float));
+  weighted_block(b, ValueRows<false>{nullptr, values, b.dv, lo}, lo, ld, s, inv);
 }
 
 }  // namespace

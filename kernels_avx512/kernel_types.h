@@ -76,9 +76,9 @@ struct AttendBlock {
 };
 
 // Floats of scratch an attend call needs: scores for every query over the block's span of
-// rows (max end - min begin), and one transposed tile of 32 keys.
-inline int64_t attend_scratch_floats(int64_t n_q, int64_t span, int64_t dk) {
-  return n_q * (span + 33) + 32 * (dk + 16) + 64;
+// rows (max end - min begin), one transposed tile of 32 keys, and a copy of the span's values.
+inline int64_t attend_scratch_floats(int64_t n_q, int64_t span, int64_t dk, int64_t dv) {
+  return n_q * (span + 33) + 32 * (dk + 16) + span * dv + 64;
 }
 
 // Row-wise float helpers (single row, single thread).

@@ -175,7 +175,7 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
             end.push_back(e - lo);
           }
         }
-        scratch.resize(static_cast<size_t>(kernels::attend_scratch_floats(n_q, span, c.head_dim)));
+        scratch.resize(static_cast<size_t>(kernels::attend_scratch_floats(n_q, span, c.head_dim, c.head_dim)));
         const kernels::AttendBlock blk{qp.data(), op.data(), begin.data(), end.data(), n_q,
                                        kp.data(), vp.data(), c.head_dim, c.head_dim, c.scale};
         ops::attend(blk, scratch.data());

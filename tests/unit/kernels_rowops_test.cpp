@@ -188,7 +188,7 @@ TEST(KernelsRowOps, AttendBlockMatchesDoubleSoftmax) {
           std::vector<float> out(static_cast<size_t>(n_q * ldo), kGuard);
           std::vector<float*> outs(static_cast<size_t>(n_q));
           for (int64_t i = 0; i < n_q; ++i) outs[i] = out.data() + i * ldo;
-          std::vector<float> scratch(static_cast<size_t>(attend_scratch_floats(n_q, span, dk)));
+          std::vector<float> scratch(static_cast<size_t>(attend_scratch_floats(n_q, span, dk, dv)));
           const AttendBlock b{q.data(), outs.data(), begin.data(), end.data(), n_q, k.data(), v.data(), dk, dv, 0.125f};
           ops.attend(b, scratch.data());
           for (int64_t i = 0; i < n_q; ++i) {
