@@ -69,7 +69,7 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   }
 
   // Each row attends to positions [0, pos] of its own sequence (from the window start).
-  std::vector<float> attn(static_cast<size_t>(n * q_width));
+  ops::FloatBuffer attn(static_cast<size_t>(n * q_width));  // every head of every row is written
   AttentionProbsCapture probs(ctx, c.n_head);
   if (probs.active())
     attend_row_by_row(ctx, q.data(), attn.data(), probs);
@@ -78,7 +78,7 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   probs.publish();
   if (ctx.probing("attn_o_in")) {  // input of o_proj: the heads' outputs, concatenated
     const int64_t shape[2] = {n, q_width};
-    ctx.probe->capture("attn_o_in", ctx.layer, shape, attn);
+    ctx.probe->capture("attn_o_in", ctx.layer, shape, {attn.data(), static_cast<size_t>(n * q_width)});
   }
   ops::matmul(w_.wo, attn.data(), n, out);
   if (!c.o_bias.empty())

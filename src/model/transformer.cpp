@@ -43,15 +43,18 @@ Status Transformer::forward(const Batch& batch, KvCache& cache, std::vector<floa
       probe->capture("attn_in", ctx.layer, shape, xn);
     }
     layer.attention->forward(ctx, xn.data(), y.data());
-    ops::add_inplace(x.data(), y.data(), n * d);
-#pragma omp parallel for schedule(static) if (n > 16)
-    for (int64_t r = 0; r < n; ++r) ops::rms_norm(x.data() + r * d, layer.ffn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
+#pragma omp parallel for schedule(static) if (n > 16)  // residual, then the FFN's norm, row by row
+    for (int64_t r = 0; r < n; ++r) {
+      ops::add_inplace(x.data() + r * d, y.data() + r * d, d);
+      ops::rms_norm(x.data() + r * d, layer.ffn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
+    }
     if (ctx.probing("ffn_in")) {  // input of the MLP / MoE block (router, gate, up)
       const int64_t shape[2] = {n, d};
       probe->capture("ffn_in", ctx.layer, shape, xn);
     }
     layer.ffn->forward(ctx, xn.data(), y.data());
-    ops::add_inplace(x.data(), y.data(), n * d);
+#pragma omp parallel for schedule(static) if (n > 16)
+    for (int64_t r = 0; r < n; ++r) ops::add_inplace(x.data() + r * d, y.data() + r * d, d);
     if (ctx.probing("hidden")) {
       const int64_t shape[2] = {n, d};
       probe->capture("hidden", ctx.layer, shape, x);
