@@ -23,7 +23,9 @@ Result<nlohmann::json> parse_json(const MappedFile& f, const std::string& name) 
 
 Result<std::unique_ptr<HfCheckpoint>> HfCheckpoint::open_dir(const std::string& dir) {
   struct stat st {};
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+  if (stat(dir.c_str(), &st) != 0)
+    return Status::errorf("'{}' does not exist (expected a .hearth file or a Hugging Face model folder)", dir);
+  if (!S_ISDIR(st.st_mode))
     return Status::errorf("'{}' is not a directory (expected a Hugging Face model folder with config.json and *.safetensors)", dir);
   auto read = [dir](const std::string& name) -> Result<std::optional<MappedFile>> {
     const std::string path = dir + "/" + name;

@@ -30,7 +30,10 @@ TEST(LoaderErrors, MissingConfig) {
   expect_load_error(d.path(), "config.json is missing");
 }
 
-TEST(LoaderErrors, NotADirectory) { expect_load_error("/nonexistent/model", "is not a directory"); }
+TEST(LoaderErrors, MissingPath) { expect_load_error("/nonexistent/model", "does not exist"); }
+
+// A regular file is read as a .hearth file; anything else that is not a folder is refused.
+TEST(LoaderErrors, NotADirectory) { expect_load_error("/dev/null", "is not a directory"); }
 
 TEST(LoaderErrors, MalformedConfigJson) {
   test::TempDir d;
