@@ -28,7 +28,7 @@ StealingShares::Range StealingShares::next(int me) {
     for (;;) {
       const uint64_t front = v & 0xffffffffu, back = v >> 32;
       if (front >= back) break;
-      const uint64_t n = own ? (back - front + 1) / 2 : 1;
+      const uint64_t n = own ? (back - front + 3) / 4 : 1;
       const Range r = own ? Range{static_cast<int64_t>(front), static_cast<int64_t>(front + n)}
                           : Range{static_cast<int64_t>(back - 1), static_cast<int64_t>(back)};
       const uint64_t after = own ? pack(front + n, back) : pack(front, back - 1);

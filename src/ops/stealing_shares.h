@@ -1,9 +1,9 @@
 // Blocks of work split among threads so each streams its own contiguous run, yet all finish
-// together: thread t owns one contiguous share and takes half of what is left of it from its
-// front at a time; a thread whose share is empty takes single blocks from the back of another's. Decode's matmuls are bound by
-// memory, where contiguous runs keep the prefetchers streaming, and the two vCPUs of a shared
-// machine run at different speeds (measured: one thread 25-40% slower for a whole run), which a
-// fixed split turns into waiting.
+// together: thread t owns one contiguous share and takes a quarter of what is left of it from
+// its front at a time; a thread whose share is empty takes single blocks from the back of
+// another's. Decode's matmuls are bound by memory, where contiguous runs keep the prefetchers
+// streaming, and the two vCPUs of a shared machine run at different speeds (measured: one
+// thread 25-40% slower for a whole run), which a fixed split turns into waiting.
 #pragma once
 
 #include <atomic>
@@ -22,10 +22,11 @@ class StealingShares {
     int64_t begin = 0, end = 0;  // blocks [begin, end); empty once every block is handed out
     bool empty() const { return begin >= end; }
   };
-  // The next blocks for thread `me`: from its own share, half of what is left (at least one);
-  // once that is empty, one block from the back of another share. Each call is one locked
-  // instruction, which waits for the thread's outstanding loads: taking halves keeps those
-  // waits to a few per share instead of one per block (one per block cost 2% of decode).
+  // The next blocks for thread `me`: from its own share, a quarter of what is left (at least
+  // one); once that is empty, one block from the back of another share. Each call is one locked
+  // instruction, which waits for the thread's outstanding loads: taking a share in shrinking
+  // pieces keeps those waits to a few per share instead of one per block (one per block cost 2%
+  // of decode), and the last pieces are single blocks, so neither thread waits long at the end.
   Range next(int me);
 
  private:

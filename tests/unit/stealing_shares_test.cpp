@@ -1,6 +1,7 @@
 // Decode's work split (src/ops/stealing_shares.h): every block is handed out exactly once, an
-// owner walks its share front to back in halves, a thief takes single blocks from the back, and matmuls large enough
-// to be split across threads and blocks give the batched path's results.
+// owner walks its share front to back in quarters of what is left, a thief takes single blocks
+// from the back, and matmuls large enough to be split across threads and blocks give the
+// batched path's results.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,12 +23,12 @@ std::vector<int64_t> blocks_of(StealingShares::Range r) {
   return v;
 }
 
-TEST(StealingShares, OwnerTakesHalvesFromTheFrontThenStealsSingleBlocksFromTheBack) {
-  const int64_t bounds[3] = {0, 5, 9};  // thread 0 owns 0..4, thread 1 owns 5..8
+TEST(StealingShares, OwnerTakesQuartersFromTheFrontThenStealsSingleBlocksFromTheBack) {
+  const int64_t bounds[3] = {0, 9, 12};  // thread 0 owns 0..8, thread 1 owns 9..11
   StealingShares s(bounds);
   std::vector<std::vector<int64_t>> got;
   for (StealingShares::Range r; !(r = s.next(0)).empty();) got.push_back(blocks_of(r));
-  const std::vector<std::vector<int64_t>> want = {{0, 1, 2}, {3}, {4}, {8}, {7}, {6}, {5}};
+  const std::vector<std::vector<int64_t>> want = {{0, 1, 2}, {3, 4}, {5}, {6}, {7}, {8}, {11}, {10}, {9}};
   EXPECT_EQ(got, want);
   EXPECT_TRUE(s.next(1).empty());
 }
