@@ -58,14 +58,10 @@ void prepare_q16(const float* x, int64_t n, int16_t* q, float* d) {
   }
 }
 
-inline __mmask16 tail_mask(int64_t i, int64_t n) {
-  return i + 16 <= n ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
-}
-
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) {
   __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
   for (int64_t i = 0; i < n; i += 16) {
-    const __m512 v = _mm512_maskz_loadu_ps(tail_mask(i, n), x + i);
+    const __m512 v = _mm512_maskz_loadu_ps(simd::first_lanes(n - i), x + i);
     const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
     const __m512d hi = _mm512_cvtps_pd(
         _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
@@ -75,7 +71,7 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) 
   const double ss = simd::hsum_pd(_mm512_add_pd(s0, s1));
   const __m512 scale = _mm512_set1_ps(static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps)));
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = tail_mask(i, n);
+    const __mmask16 m = simd::first_lanes(n - i);
     const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale);
     _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, w + i)));
   }
@@ -83,7 +79,7 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) 
 
 void swiglu(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = tail_mask(i, n);
+    const __mmask16 m = simd::first_lanes(n - i);
     const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
     const __m512 e = simd::exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g));
     const __m512 s = _mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
@@ -94,7 +90,7 @@ void swiglu(const float* gate, const float* up, int64_t n, float* out) {
 void axpy(float a, const float* x, int64_t n, float* y) {
   const __m512 av = _mm512_set1_ps(a);
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = tail_mask(i, n);
+    const __mmask16 m = simd::first_lanes(n - i);
     _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i),
                                                    _mm512_maskz_loadu_ps(m, y + i)));
   }
@@ -116,7 +112,7 @@ void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int6
     for (int k = 0; k < kRegs; ++k) {
       acc[k] = _mm512_setzero_ps();
       const int64_t i = d0 + 16 * k;
-      m[k] = i < dim ? tail_mask(i, dim) : __mmask16(0);
+      m[k] = i < dim ? simd::first_lanes(dim - i) : __mmask16(0);
     }
     for (int64_t p = 0; p < n; ++p) {
       const __m512 wv = _mm512_set1_ps(w[p]);

@@ -69,19 +69,19 @@ PerToken per_token(const WeightSource& w) {
 
 struct Roofline { double bw1 = 0, bwn = 0, int8_1 = 0, int8_n = 0; };
 
-// Best of 10 passes over a 1 GiB buffer (GB/s) and best of 10 int8 runs (GOP/s), as
-// ROOFLINE.md measures its limits: fewer let one slow moment of a shared machine lower a limit
-// and inflate every ratio against it (3 int8 runs once gave 1310 GOP/s against 1750 typical;
-// 10 runs after the timed ones once gave 31.9 GB/s against 50: hence before and after too).
-Roofline measure_roofline(int threads) {
-  Roofline r;
+// Raises r to the best of 10 passes over a 1 GiB buffer (GB/s) and of 10 int8 runs (GOP/s), at
+// 1 thread and at `threads` (measured once when that is 1), as ROOFLINE.md measures its limits:
+// fewer let one slow moment of a shared machine lower a limit and inflate every ratio against
+// it (3 int8 runs once gave 1310 GOP/s against 1750 typical; 10 DRAM passes after the timed runs
+// once gave 31.9 GB/s against 50: hence it runs before and after them).
+void measure_roofline(int threads, Roofline& r) {
   const auto& probes = kernels::kernel_table().roofline;
-  if (!probes.read_sum) return r;
+  if (!probes.read_sum) return;
   const int64_t n = (int64_t{1} << 30) / 4;
   std::vector<float> buf(static_cast<size_t>(n), 1.0f);
   volatile float sink = 0;
   for (int nt : {1, threads}) {
-    double best = 0;
+    double& bw = nt == 1 ? r.bw1 : r.bwn;
     for (int rep = 0; rep < 10; ++rep) {
       const auto t0 = Clock::now();
 #pragma omp parallel num_threads(nt)
@@ -89,20 +89,22 @@ Roofline measure_roofline(int threads) {
         const int64_t per = n / omp_get_num_threads(), b = per * omp_get_thread_num();
         sink = sink + probes.read_sum(buf.data() + b, per);
       }
-      best = std::max(best, static_cast<double>(n) * 4 / since(t0) / 1e9);
+      bw = std::max(bw, static_cast<double>(n) * 4 / since(t0) / 1e9);
     }
-    (nt == 1 ? r.bw1 : r.bwn) = best;
-    double best_ops = 0;
+    double& ops = nt == 1 ? r.int8_1 : r.int8_n;
     const int64_t iters = 20'000'000;
     for (int rep = 0; rep < 10; ++rep) {
       const auto t0 = Clock::now();
 #pragma omp parallel num_threads(nt)
       sink = sink + static_cast<float>(probes.int8_peak(iters));
-      best_ops = std::max(best_ops, static_cast<double>(iters) * 12 * 128 * nt / since(t0) / 1e9);
+      ops = std::max(ops, static_cast<double>(iters) * 12 * 128 * nt / since(t0) / 1e9);
     }
-    (nt == 1 ? r.int8_1 : r.int8_n) = best_ops;
+    if (threads == 1) {  // the N-thread limits are the 1-thread ones
+      r.bwn = r.bw1;
+      r.int8_n = r.int8_1;
+      break;
+    }
   }
-  return r;
 }
 
 std::vector<int32_t> bench_tokens(const BenchArgs& a, const models::LoadedModel& m, size_t need) {
@@ -145,7 +147,8 @@ int run_bench(BenchArgs& a) {
     return since(t0);
   };
   // The limits are measured before and after the timed runs (the best of both).
-  Roofline rl = a.roofline ? measure_roofline(threads) : Roofline{};
+  Roofline rl;
+  if (a.roofline) measure_roofline(threads, rl);
   // Untimed warm-up: weights are packed for the kernels on their first use (docs/KERNELS.md).
   if (auto w = run_prompt(std::max(1, a.n_prompt > 0 ? a.n_prompt : std::min(a.n_gen, 16))); !w)
     return fail("bench", w.message());
@@ -168,20 +171,12 @@ int run_bench(BenchArgs& a) {
       tg.push_back(a.n_gen / since(t0));
     }
   }
-  if (a.roofline) {  // and once before them: a slow moment of a shared machine must hit both
-    const Roofline after = measure_roofline(threads);
-    rl = {std::max(rl.bw1, after.bw1), std::max(rl.bwn, after.bwn), std::max(rl.int8_1, after.int8_1),
-          std::max(rl.int8_n, after.int8_n)};
-  }
+  if (a.roofline) measure_roofline(threads, rl);  // and after: a slow moment must hit both
   const double pp_med = median(pp), tg_med = median(tg);
   // Useful prompt work per token: every multiply-add of the layers, the LM head once per prompt.
   const double pp_params = pt.params - pt.lm_head_params + pt.lm_head_params / std::max(1, a.n_prompt);
   const double eff_bw = tg_med * pt.bytes / 1e9, pp_gops = pp_med * 2 * pp_params / 1e9;
-  if (threads == 1) {  // the N-thread limits are the 1-thread ones (not measured twice)
-    rl.bwn = rl.bw1;
-    rl.int8_n = rl.int8_1;
-  }
-  const double bw = threads == 1 ? rl.bw1 : rl.bwn, peak = threads == 1 ? rl.int8_1 : rl.int8_n;
+  const double bw = rl.bwn, peak = rl.int8_n;  // at this run's thread count
   nlohmann::json j = {{"model", a.model.model}, {"tier", kernels::kernel_table().tier}, {"threads", threads},
                       {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"repetitions", a.reps},
                       {"tokens", a.random ? "random" : "text"},

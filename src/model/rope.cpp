@@ -137,10 +137,4 @@ void Rope::apply(float* v, const double* cs) const {
   }
 }
 
-void Rope::apply(float* v, int64_t pos) const {
-  std::vector<double> cs(static_cast<size_t>(config_.rot_dim));
-  angles(pos, cs.data());
-  apply(v, cs.data());
-}
-
 }  // namespace hearth

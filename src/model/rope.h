@@ -44,10 +44,9 @@ class Rope {
   Rope() = default;
   explicit Rope(const RopeConfig& config);
 
-  // Rotates the first rot_dim values of `v` (one head) for position `pos`.
-  void apply(float* v, int64_t pos) const;
-  // The same in two steps, so the heads of one position share the sines and cosines:
-  // cs[2i], cs[2i + 1] = cos, sin of pair i's angle (times attention_factor); cs holds rot_dim.
+  // Rotating the first rot_dim values of a head for position `pos` takes two steps, so the
+  // heads of one position share the sines and cosines: angles(pos, cs) fills cs[2i], cs[2i + 1]
+  // = cos, sin of pair i's angle (times attention_factor; cs holds rot_dim), apply(v, cs) rotates.
   void angles(int64_t pos, double* cs) const;
   void apply(float* v, const double* cs) const;
   // cos/sin scaling (YaRN's attention_factor; 1 otherwise).

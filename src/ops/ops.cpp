@@ -85,10 +85,6 @@ kernels::ActView token_slice(const kernels::ActView& v, int64_t t0, int64_t n) {
   return s;
 }
 
-}  // namespace
-
-namespace {
-
 // One matrix of a matmul_many call, split into chunks of output rows.
 struct MatmulJob {
   kernels::WeightRows rows;
@@ -96,6 +92,7 @@ struct MatmulJob {
   const kernels::ActView *act, *packed_act;
   float* y;
   int64_t n_tok, n_out, n_packed, chunk, n_chunks;
+  int64_t row_tile;  // rows handed out together: the kernel's row tile (16 packed, 4 canonical)
   double row_bytes;  // stored bytes per output row (decode's cost)
 };
 
@@ -117,15 +114,15 @@ MatmulJob plan(const TensorView& w, PreparedInput& x, float* y, int threads) {
   j.packed_fn = w.packed ? table.gemm_r16[fi] : nullptr;
   if (j.packed_fn) ensure_packed(w);
   j.n_packed = j.packed_fn ? j.n_out / kernels::kPackRows * kernels::kPackRows : 0;
+  j.row_tile = j.packed_fn ? kernels::kPackRows : 4;
   if (n_tok == 0 || j.n_out == 0) return j;  // n_chunks 0: nothing to do
   j.act = j.n_packed < j.n_out ? &x.view(table.act_form[fi]) : nullptr;
   j.packed_act = j.n_packed > 0 ? &x.view(table.act_form_r16[fi]) : nullptr;
   // Chunks of output rows (multiples of the kernels' row tile), several per thread and handed
   // out dynamically so both cores finish together; each chunk meets every token.
-  const int64_t align = j.packed_fn ? kernels::kPackRows : 4;
-  j.chunk = std::max<int64_t>(align, (j.n_out + threads * 8 - 1) / (threads * 8));
+  j.chunk = std::max<int64_t>(j.row_tile, (j.n_out + threads * 8 - 1) / (threads * 8));
   if (n_tok > 1) j.chunk = std::min<int64_t>(j.chunk, 32);
-  j.chunk = (j.chunk + align - 1) / align * align;
+  j.chunk = (j.chunk + j.row_tile - 1) / j.row_tile * j.row_tile;
   j.n_chunks = (j.n_out + j.chunk - 1) / j.chunk;
   return j;
 }
@@ -158,8 +155,8 @@ void run_decode(std::span<const MatmulJob> jobs, int threads) {
   for (size_t i = 0; i < jobs.size(); ++i) {
     const MatmulJob& j = jobs[i];
     if (j.n_tok == 0 || j.n_out == 0) continue;
-    const int64_t align = j.packed_fn ? kernels::kPackRows : 4;
-    const int64_t rows = std::max<int64_t>(1, std::llround(kBlockBytes / j.row_bytes / static_cast<double>(align))) * align;
+    const auto tile = static_cast<double>(j.row_tile);
+    const int64_t rows = std::max<int64_t>(1, std::llround(kBlockBytes / j.row_bytes / tile)) * j.row_tile;
     for (int64_t r = 0; r < j.n_out; r += rows) {
       blocks.push_back({i, r, std::min(j.n_out, r + rows)});
       bytes_before.push_back(total);
