@@ -21,11 +21,12 @@ struct Setup {
   std::vector<int8_t> q;
   std::vector<float> d, ds;
   std::vector<int32_t> qsum;
+  std::vector<int16_t> q16;
   ActView act{};
   WeightRows rows{};
 };
 
-Setup make(const KernelTable& t, Format f, int64_t n_out, int64_t n_in, int64_t n_tok) {
+Setup make(const KernelTable& t, Format f, int64_t n_out, int64_t n_in, int64_t n_tok, bool packed) {
   Setup s;
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 0.05f);
@@ -36,7 +37,7 @@ Setup make(const KernelTable& t, Format f, int64_t n_out, int64_t n_in, int64_t 
   s.x.resize(static_cast<size_t>(n_tok * n_in));
   for (auto& v : s.x) v = nd(rng) * 20;
   s.rows = WeightRows{s.w.data(), static_cast<int64_t>(format_bytes(f, static_cast<size_t>(n_in))), n_out, n_in, f};
-  s.act = ActView{t.act_form[static_cast<int>(f)], n_tok, n_in, s.x.data(), n_in, nullptr, nullptr, nullptr, 0, 0};
+  s.act = ActView{packed ? t.act_form_r16[static_cast<int>(f)] : t.act_form[static_cast<int>(f)], n_tok, n_in, s.x.data(), n_in, nullptr, nullptr, nullptr, 0, 0};
   if (s.act.form == ActForm::kQ8G32) {
     s.q.resize(s.x.size());
     s.d.resize(static_cast<size_t>(n_tok * n_in / 32));
@@ -53,6 +54,16 @@ Setup make(const KernelTable& t, Format f, int64_t n_out, int64_t n_in, int64_t 
     s.act.ld_q = n_in;
     s.act.ld_d = n_in / 32;
   }
+  if (s.act.form == ActForm::kQ16G32) {
+    s.q16.resize(s.x.size());
+    s.d.resize(static_cast<size_t>(n_tok * n_in / 32));
+    for (int64_t i = 0; i < n_tok; ++i)
+      t.prepare_q16(s.x.data() + i * n_in, n_in, s.q16.data() + i * n_in, s.d.data() + i * n_in / 32);
+    s.act.q16 = s.q16.data();
+    s.act.d = s.d.data();
+    s.act.ld_q = n_in;
+    s.act.ld_d = n_in / 32;
+  }
   return s;
 }
 
@@ -60,7 +71,7 @@ Setup make(const KernelTable& t, Format f, int64_t n_out, int64_t n_in, int64_t 
 void run(benchmark::State& state, Format f, int64_t n_tok, bool packed = false) {
   const KernelTable& t = table_at(static_cast<int>(state.range(0)));
   const int64_t n_out = n_tok == 1 ? 4096 : 256, n_in = 2048;
-  Setup s = make(t, f, n_out, n_in, n_tok);
+  Setup s = make(t, f, n_out, n_in, n_tok, packed);
   GemmFn fn = t.gemm[static_cast<int>(f)];
   std::vector<uint8_t> packed_rows;
   if (packed) {
@@ -108,6 +119,7 @@ HEARTH_KERNEL_BENCH(Q4G32)
 HEARTH_KERNEL_BENCH(Q4G32NL)
 HEARTH_KERNEL_BENCH(Q6G32)
 HEARTH_PACKED_BENCH(Q4G32NL)
+HEARTH_PACKED_BENCH(Q8G32)
 HEARTH_PACKED_BENCH(Q6G32)
 
 }  // namespace

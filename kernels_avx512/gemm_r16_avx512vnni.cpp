@@ -10,13 +10,18 @@
 // q8g32 keeps the converter's float-activation quality (8-bit activations cost it its KL bar)
 // with integer throughput: int16 activations per group of 32 (relative rounding 1.5e-5),
 // signed x signed pairs (vpdpwssd: 32 multiply-adds per instruction, no shift to undo).
-// Tiles: one 16-row block x up to 8 tokens; a block's weights are unpacked once per tile and
-// reused by every token in it. Decode (1-2 tokens) splits each token's sum into independent
-// chains so the vpdpbusd latency does not serialise the 8 multiplies.
+// Tiles: prefill (4 or more tokens) takes two 16-row blocks x up to 5 tokens, so each broadcast
+// slice of a token's activations feeds two multiplies; the tokens' sums are interleaved in
+// program order (weight register j for every token, then j + 1), since instructions enter a
+// scheduler of limited size in that order and one token's chain of dependent multiplies would
+// fill it. Otherwise one 16-row block x up to 8 tokens; a block's weights are unpacked once per
+// tile and reused by every token in it. Decode (1-2 tokens) splits each token's sum into
+// independent chains so the vpdpbusd latency does not serialise the 8 multiplies.
 #include <immintrin.h>
 
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/kernel_types.h"
@@ -27,6 +32,10 @@ namespace hearth::kernels {
 namespace {
 
 constexpr int kMaxTokens = 8;
+// Tokens per tile of a block pair: 2 x 5 integer sums and 2 x 5 float accumulators, 4 weight
+// registers and 2 broadcasts fill the 32 registers (measured on a 256 x 2048 q4g32nl matrix x 64
+// tokens, one thread: 4 tokens 509, 5 tokens 661, 6 tokens 636 GOP/s).
+constexpr int kPairTokens = 5;
 // Decode reads each weight once, from DRAM: prefetch this far ahead of the group being
 // multiplied (4 KiB measured best on bench-qwen3-0.6b q4: +8-20% tg over the hardware
 // prefetcher alone; 16 KiB was slower again).
@@ -42,24 +51,42 @@ inline void nibbles(const uint8_t* p, __m512i w[8]) {
   }
 }
 
+// Registers c and c + 4 (0 <= c < 4) only: the low and high nibbles of chunk c.
+template <int c>
+inline void nibble_pair(const uint8_t* p, __m512i& lo, __m512i& hi) {
+  const __m512i m = _mm512_set1_epi8(0x0f);
+  const __m512i v = _mm512_loadu_si512(p + 64 * c);
+  lo = _mm512_and_si512(v, m);
+  hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m);
+}
+
 struct Q4 {  // u = nibble = level + 8
   static constexpr int kGroupBytes = 288;
   static constexpr int32_t kShift = 8;
   static void unpack(const uint8_t* p, __m512i w[8]) { nibbles(p, w); }
+  template <int c>
+  static void unpack_pair(const uint8_t* p, __m512i& lo, __m512i& hi) { nibble_pair<c>(p, lo, hi); }
 };
 
 struct Q4NL {  // u = codebook value + 128
   static constexpr int kGroupBytes = 288;
   static constexpr int32_t kShift = 128;
-  static void unpack(const uint8_t* p, __m512i w[8]) {
-    // quant/blocks.h kCodebookQ4NL + 128.
-    const __m512i lut = _mm512_broadcast_i32x4(
+  static __m512i lut() {  // quant/blocks.h kCodebookQ4NL + 128
+    return _mm512_broadcast_i32x4(
         _mm_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, static_cast<char>(129),
                       static_cast<char>(141), static_cast<char>(153), static_cast<char>(166),
                       static_cast<char>(181), static_cast<char>(197), static_cast<char>(217),
                       static_cast<char>(241)));
+  }
+  static void unpack(const uint8_t* p, __m512i w[8]) {
     nibbles(p, w);
-    for (int j = 0; j < 8; ++j) w[j] = _mm512_shuffle_epi8(lut, w[j]);
+    for (int j = 0; j < 8; ++j) w[j] = _mm512_shuffle_epi8(lut(), w[j]);
+  }
+  template <int c>
+  static void unpack_pair(const uint8_t* p, __m512i& lo, __m512i& hi) {
+    nibble_pair<c>(p, lo, hi);
+    lo = _mm512_shuffle_epi8(lut(), lo);
+    hi = _mm512_shuffle_epi8(lut(), hi);
   }
 };
 
@@ -77,12 +104,80 @@ struct Q6 {  // u = low nibble | high 2 bits << 4 = level + 32
         w[4 * h + k] = _mm512_ternarylogic_epi32(w[4 * h + k], f[k], m, 0xF8);
     }
   }
+  // Field c of high chunk h moved to bits 4..5.
+  template <int c>
+  static __m512i field(const uint8_t* p, int h) {
+    const __m512i v = _mm512_loadu_si512(p + 256 + 64 * h);
+    if constexpr (c == 0) return _mm512_slli_epi16(v, 4);
+    if constexpr (c == 1) return _mm512_slli_epi16(v, 2);
+    if constexpr (c == 2) return v;
+    return _mm512_srli_epi16(v, 2);
+  }
+  template <int c>
+  static void unpack_pair(const uint8_t* p, __m512i& lo, __m512i& hi) {
+    const __m512i m = _mm512_set1_epi8(0x30);
+    nibble_pair<c>(p, lo, hi);
+    lo = _mm512_ternarylogic_epi32(lo, field<c>(p, 0), m, 0xF8);
+    hi = _mm512_ternarylogic_epi32(hi, field<c>(p, 1), m, 0xF8);
+  }
 };
 
-inline __m512i broadcast_i32(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
+// A 4-byte load the compiler may fold into the multiply as an embedded broadcast ({1to16}).
+using int32_alias = int32_t __attribute__((may_alias, aligned(1)));
+inline __m512i broadcast_i32(const int8_t* p) { return _mm512_set1_epi32(*reinterpret_cast<const int32_alias*>(p)); }
+
+// Two 16-row blocks (a: rows o..o+15, b: the next 16) x T tokens: each broadcast slice of a
+// token's activations feeds both blocks' multiplies (the broadcast loads, one per multiply with
+// a single block, cost about 15% of prefill's kernel time).
+template <class F, int T>
+void pair_tile(const uint8_t* blk_a, const uint8_t* blk_b, int64_t groups, const ActView& x, int64_t t0,
+               float* y, int64_t ldy, int64_t o) {
+  __m512 acc_a[T], acc_b[T];
+  for (int t = 0; t < T; ++t) acc_a[t] = acc_b[t] = _mm512_setzero_ps();
+  const int8_t* q[T];
+  const int32_t* qsum[T];
+  const float* d[T];
+  for (int t = 0; t < T; ++t) {
+    q[t] = x.q + (t0 + t) * x.ld_q;
+    qsum[t] = x.qsum + (t0 + t) * x.ld_d;
+    d[t] = x.d + (t0 + t) * x.ld_d;
+  }
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t* pa = blk_a + g * F::kGroupBytes;
+    const uint8_t* pb = blk_b + g * F::kGroupBytes;
+    __m512i sum_a[T], sum_b[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t)
+      sum_a[t] = sum_b[t] = _mm512_set1_epi32(-F::kShift * qsum[t][g]);
+    [&]<int... c>(std::integer_sequence<int, c...>) {
+      ([&] {
+        __m512i a_lo, a_hi, b_lo, b_hi;
+        F::template unpack_pair<c>(pa + 32, a_lo, a_hi);
+        F::template unpack_pair<c>(pb + 32, b_lo, b_hi);
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) {
+          const __m512i lo = broadcast_i32(q[t] + g * 32 + 4 * c);
+          const __m512i hi = broadcast_i32(q[t] + g * 32 + 16 + 4 * c);
+          sum_a[t] = _mm512_dpbusd_epi32(sum_a[t], a_lo, lo);
+          sum_b[t] = _mm512_dpbusd_epi32(sum_b[t], b_lo, lo);
+          sum_a[t] = _mm512_dpbusd_epi32(sum_a[t], a_hi, hi);
+          sum_b[t] = _mm512_dpbusd_epi32(sum_b[t], b_hi, hi);
+        }
+      }(), ...);
+    }(std::make_integer_sequence<int, 4>{});
+    const __m512 wd_a = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pa)));
+    const __m512 wd_b = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb)));
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const __m512 dt = _mm512_set1_ps(d[t][g]);
+      acc_a[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_a[t]), _mm512_mul_ps(wd_a, dt), acc_a[t]);
+      acc_b[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_b[t]), _mm512_mul_ps(wd_b, dt), acc_b[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    _mm512_storeu_ps(y + (t0 + t) * ldy + o, acc_a[t]);
+    _mm512_storeu_ps(y + (t0 + t) * ldy + o + 16, acc_b[t]);
+  }
 }
 
 // One 16-row block (group data at blk) x T tokens from t0; y rows o..o+15.
@@ -150,6 +245,46 @@ void block_tile_q8(const uint8_t* blk, int64_t groups, const ActView& x, int64_t
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + (t0 + t) * ldy + o, acc[t]);
 }
 
+// Two 16-row blocks x T tokens of q8g32 x int16 (as pair_tile: each broadcast pair of a token's
+// activations feeds both blocks).
+template <int T>
+void pair_tile_q8(const uint8_t* blk_a, const uint8_t* blk_b, int64_t groups, const ActView& x, int64_t t0,
+                  float* y, int64_t ldy, int64_t o) {
+  constexpr int kGroupBytes = 544;
+  __m512 acc_a[T], acc_b[T];
+  for (int t = 0; t < T; ++t) acc_a[t] = acc_b[t] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t* pa = blk_a + g * kGroupBytes;
+    const uint8_t* pb = blk_b + g * kGroupBytes;
+    __m512i sum_a[T], sum_b[T];
+    for (int t = 0; t < T; ++t) sum_a[t] = sum_b[t] = _mm512_setzero_si512();
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; ++k) {
+      const __m512i wa = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pa + 32 + 32 * k)));
+      const __m512i wb = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb + 32 + 32 * k)));
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512i pair = _mm512_set1_epi32(
+            *reinterpret_cast<const int32_alias*>(x.q16 + (t0 + t) * x.ld_q + g * 32 + 2 * k));
+        sum_a[t] = _mm512_dpwssd_epi32(sum_a[t], wa, pair);
+        sum_b[t] = _mm512_dpwssd_epi32(sum_b[t], wb, pair);
+      }
+    }
+    const __m512 wd_a = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pa)));
+    const __m512 wd_b = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb)));
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const __m512 dt = _mm512_set1_ps(x.d[(t0 + t) * x.ld_d + g]);
+      acc_a[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_a[t]), _mm512_mul_ps(wd_a, dt), acc_a[t]);
+      acc_b[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_b[t]), _mm512_mul_ps(wd_b, dt), acc_b[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    _mm512_storeu_ps(y + (t0 + t) * ldy + o, acc_a[t]);
+    _mm512_storeu_ps(y + (t0 + t) * ldy + o + 16, acc_b[t]);
+  }
+}
+
 struct Q8 {  // marker: q8g32 blocks run block_tile_q8
   static constexpr int kGroupBytes = 544;
 };
@@ -166,8 +301,20 @@ template <class F>
 void gemm_r16(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t o_begin,
               int64_t o_end) {
   const int64_t groups = w.n_in / 32;
-  for (int64_t o = o_begin; o < o_end; o += kPackRows) {
-    const uint8_t* blk = w.packed + (o / kPackRows) * groups * F::kGroupBytes;
+  const int64_t block_bytes = groups * F::kGroupBytes;
+  int64_t o = o_begin;
+  if (x.n_tok >= 4)  // prefill: blocks in pairs
+    for (; o + 2 * kPackRows <= o_end; o += 2 * kPackRows) {
+      const uint8_t* blk = w.packed + (o / kPackRows) * block_bytes;
+      for_token_tiles<kPairTokens>(x.n_tok, [&]<int T>(int64_t t) {
+        if constexpr (std::is_same_v<F, Q8>)
+          pair_tile_q8<T>(blk, blk + block_bytes, groups, x, t, y, ldy, o);
+        else
+          pair_tile<F, T>(blk, blk + block_bytes, groups, x, t, y, ldy, o);
+      });
+    }
+  for (; o < o_end; o += kPackRows) {
+    const uint8_t* blk = w.packed + (o / kPackRows) * block_bytes;
     for_token_tiles<kMaxTokens>(x.n_tok, [&]<int T>(int64_t t) { tile<F, T>(blk, groups, x, t, y, ldy, o); });
   }
 }
