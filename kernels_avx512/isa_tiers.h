@@ -20,6 +20,8 @@ void register_avx512(KernelTable& t);
 void register_avx512_r16(KernelTable& t);
 // Its attention block kernel (attention_avx512.cpp); called by register_avx512.
 void register_avx512_attention(KernelTable& t);
+// Its decode attention over whole rows (attention_rows_avx512.cpp); called by register_avx512.
+void register_avx512_attention_rows(KernelTable& t);
 // AVX-512 VNNI: integer gemm (vpdpbusd) for q8g32, q4g32, q4g32z, q4g32nl over q8 activations.
 void register_avx512vnni(KernelTable& t);
 // Its kernels over r16-packed weights (gemm_r16_avx512vnni.cpp); called by register_avx512vnni.

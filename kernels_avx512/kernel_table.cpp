@@ -159,6 +159,7 @@ void set_row_ops(KernelTable& t, const RowOps& ops) {
   if (ops.dot_rows) t.row.dot_rows = ops.dot_rows;
   if (ops.weighted_sum_rows) t.row.weighted_sum_rows = ops.weighted_sum_rows;
   if (ops.attend) t.row.attend = ops.attend;
+  if (ops.attend_rows) t.row.attend_rows = ops.attend_rows;
 }
 
 namespace ref {

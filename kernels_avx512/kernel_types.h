@@ -81,6 +81,31 @@ inline int64_t attend_scratch_floats(int64_t n_q, int64_t span, int64_t dk, int6
   return n_q * (span + 33) + 32 * (dk + 16) + span * dv + 64;
 }
 
+// Decode attention over whole cached rows: one query row (every head) against n positions,
+// each position's row holding every KV head (head g's key at k[p] + g * dk, value at
+// v[p] + g * dv); query head h reads KV head h / group. Reading whole rows in order keeps one
+// sequential stream per thread (one head at a time would read a slice every row's width), so
+// decode splits a context's positions across threads and merges their partial softmaxes.
+struct AttendRows {
+  const float* q;         // [n_head][dk]
+  const float* const* k;  // [n] key rows
+  const float* const* v;  // [n] value rows
+  int64_t n, n_head, group, dk, dv;
+  float scale;
+};
+
+// Running softmax of each query head over the positions seen so far: the largest scaled score
+// m[h], l[h] = sum_p exp(s_p - m[h]), o[h * dv + i] = sum_p exp(s_p - m[h]) v_p[i]. Starts at
+// m = -inf, l = 0, o = 0; the output of head h is o[h] / l[h].
+struct AttendState {
+  float* m;
+  float* l;
+  float* o;
+};
+
+// Floats of scratch an attend_rows call needs.
+inline int64_t attend_rows_scratch_floats(int64_t n_head, int64_t n) { return n_head * (n + 16) + 16; }
+
 // Row-wise float helpers (single row, single thread).
 struct RowOps {
   // out = x / sqrt(mean(x^2) + eps) * w
@@ -97,6 +122,8 @@ struct RowOps {
   void (*weighted_sum_rows)(const float* w, const float* const* rows, int64_t n, int64_t dim, float* out);
   // A block of attention queries (AttendBlock); scratch holds attend_scratch_floats(...) floats.
   void (*attend)(const AttendBlock& b, float* scratch);
+  // Folds rows a into state s (AttendRows); scratch holds attend_rows_scratch_floats(...) floats.
+  void (*attend_rows)(const AttendRows& a, const AttendState& s, float* scratch);
 };
 
 // Roofline probes (hearth bench --roofline); null where the tier has none.

@@ -143,6 +143,7 @@ void register_avx512(KernelTable& t) {
   ops.weighted_sum_rows = weighted_sum_rows;
   set_row_ops(t, ops);
   register_avx512_attention(t);
+  register_avx512_attention_rows(t);
 }
 
 }  // namespace hearth::kernels

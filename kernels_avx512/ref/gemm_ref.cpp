@@ -67,6 +67,32 @@ void attend(const AttendBlock& b, float* scratch) {
   }
 }
 
+// The definition of the online softmax: per query head, the chunk's scores, the new maximum,
+// the old sums rescaled to it, then this chunk's terms added (sums in double, per call).
+void attend_rows(const AttendRows& a, const AttendState& st, float* scratch) {
+  if (a.n == 0) return;
+  for (int64_t h = 0; h < a.n_head; ++h) {
+    const int64_t g = h / a.group;
+    const float* q = a.q + h * a.dk;
+    float mx = st.m[h];
+    for (int64_t p = 0; p < a.n; ++p) {
+      scratch[p] = dot(q, a.k[p] + g * a.dk, a.dk) * a.scale;
+      mx = std::max(mx, scratch[p]);
+    }
+    const float rescale = st.m[h] == -INFINITY ? 0.0f : std::exp(st.m[h] - mx);
+    double sum = 0;
+    for (int64_t p = 0; p < a.n; ++p) sum += scratch[p] = std::exp(scratch[p] - mx);
+    float* o = st.o + h * a.dv;
+    for (int64_t i = 0; i < a.dv; ++i) {
+      double acc = static_cast<double>(o[i]) * rescale;
+      for (int64_t p = 0; p < a.n; ++p) acc += static_cast<double>(scratch[p]) * a.v[p][g * a.dv + i];
+      o[i] = static_cast<float>(acc);
+    }
+    st.l[h] = static_cast<float>(st.l[h] * rescale + sum);
+    st.m[h] = mx;
+  }
+}
+
 }  // namespace
 
 // ggml quantize_row_q8_0_ref with a float scale, as quant/codec.cpp quantize_activations_q8.
@@ -106,6 +132,7 @@ void register_reference_gemm(KernelTable& t) {
   t.row.dot_rows = dot_rows;
   t.row.weighted_sum_rows = weighted_sum_rows;
   t.row.attend = attend;
+  t.row.attend_rows = attend_rows;
 }
 
 }  // namespace hearth::kernels::ref

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
+
+#include <omp.h>
 
 #include "src/base/status.h"
 #include "src/model/attention_probs.h"
@@ -73,6 +76,8 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   AttentionProbsCapture probs(ctx, c.n_head);
   if (probs.active())
     attend_row_by_row(ctx, q.data(), attn.data(), probs);
+  else if (n == 1)
+    attend_decode(ctx, q.data(), attn.data());
   else
     attend_blocks(ctx, q.data(), attn.data());
   probs.publish();
@@ -181,6 +186,56 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
         ops::attend(blk, scratch.data());
       }
     }
+  }
+}
+
+// One row (decode): its positions split into one contiguous run per thread, each run read
+// whole row by whole row (every KV head at once: one sequential stream) in chunks folded into
+// a running softmax per query head; the threads' partial softmaxes are merged at the end.
+void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float* attn) const {
+  constexpr int64_t kChunk = 64;             // positions per kernel call (their rows stay in L2)
+  constexpr int64_t kPositionsPerThread = 128;  // fewer: one thread (a fork costs more)
+  const AttentionGqaConfig& c = config_;
+  const int64_t n_head = c.n_head, dv = c.head_dim, group = c.n_head / c.n_head_kv, width = kv_width();
+  const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_ids[0]);
+  const int64_t end = ctx.batch.positions[0] + 1, start = window_start(kv, end), span = end - start;
+  const int threads = static_cast<int>(std::clamp<int64_t>(span / kPositionsPerThread, 1, ops::num_threads()));
+  std::vector<float> m(static_cast<size_t>(threads * n_head), -INFINITY), l(m.size(), 0.0f);
+  std::vector<float> o(static_cast<size_t>(threads * n_head * dv), 0.0f);
+  const bool decoded = ctx.cache.precision() != KvPrecision::kF32;  // rows decoded into scratch
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int me = omp_get_thread_num();
+    const int64_t lo = start + span * me / threads, hi = start + span * (me + 1) / threads;
+    const kernels::AttendState state{m.data() + me * n_head, l.data() + me * n_head, o.data() + me * n_head * dv};
+    std::vector<const float*> kp(kChunk), vp(kChunk);
+    std::vector<float> k_rows(decoded ? static_cast<size_t>(kChunk * width) : 0), v_rows(k_rows.size());
+    std::vector<float> scratch(static_cast<size_t>(kernels::attend_rows_scratch_floats(n_head, kChunk)));
+    for (int64_t p0 = lo; p0 < hi; p0 += kChunk) {
+      const int64_t n = std::min(kChunk, hi - p0);
+      for (int64_t p = 0; p < n; ++p) {
+        kp[p] = kv.k(p0 + p, 0, width, decoded ? k_rows.data() + p * width : nullptr);
+        vp[p] = kv.v(p0 + p, 0, width, decoded ? v_rows.data() + p * width : nullptr);
+      }
+      const kernels::AttendRows rows{q, kp.data(), vp.data(), n, n_head, group, c.head_dim, dv, c.scale};
+      ops::attend_rows(rows, state, scratch.data());
+    }
+  }
+  // Merge: each thread's sums rescaled to the largest maximum of the head.
+  for (int64_t h = 0; h < n_head; ++h) {
+    float mx = -INFINITY;
+    for (int t = 0; t < threads; ++t) mx = std::max(mx, m[static_cast<size_t>(t * n_head + h)]);
+    float* out = attn + h * dv;
+    std::fill(out, out + dv, 0.0f);
+    float sum = 0;
+    for (int t = 0; t < threads; ++t) {
+      const size_t th = static_cast<size_t>(t * n_head + h);
+      if (m[th] == -INFINITY) continue;  // a thread with no positions
+      const float w = std::exp(m[th] - mx);
+      sum += w * l[th];
+      ops::axpy(w, o.data() + th * dv, dv, out);
+    }
+    for (int64_t i = 0; i < dv; ++i) out[i] /= sum;
   }
 }
 

@@ -43,6 +43,7 @@ class AttentionGqa final : public LayerBlock {
   // First visible position for a row whose context ends at `end` (sliding window, cache start).
   int64_t window_start(const KvLayerRows& kv, int64_t end) const;
   void attend_blocks(const LayerContext& ctx, const float* q, float* attn) const;
+  void attend_decode(const LayerContext& ctx, const float* q, float* attn) const;
   void attend_row_by_row(const LayerContext& ctx, const float* q, float* attn,
                          AttentionProbsCapture& probs) const;
 

@@ -281,6 +281,9 @@ void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int6
 }
 
 void attend(const kernels::AttendBlock& b, float* scratch) { kernels::kernel_table().row.attend(b, scratch); }
+void attend_rows(const kernels::AttendRows& a, const kernels::AttendState& s, float* scratch) {
+  kernels::kernel_table().row.attend_rows(a, s, scratch);
+}
 
 void set_num_threads(int n) {
   if (n > 0) omp_set_num_threads(n);

@@ -102,6 +102,10 @@ void weighted_sum_rows(const float* w, const float* const* rows, int64_t n, int6
 // kernels::attend_scratch_floats(...) floats. Single-threaded.
 void attend(const kernels::AttendBlock& b, float* scratch);
 
+// Folds whole cached rows into a running softmax (kernels::AttendRows, decode); scratch holds
+// kernels::attend_rows_scratch_floats(...) floats. Single-threaded.
+void attend_rows(const kernels::AttendRows& a, const kernels::AttendState& s, float* scratch);
+
 // Threads used by the parallel ops (OpenMP). 0 = leave the default.
 void set_num_threads(int n);
 int num_threads();
