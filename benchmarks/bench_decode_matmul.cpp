@@ -58,14 +58,6 @@ void decode_matmul(benchmark::State& state, bool kernel_only) {
     ops::PreparedInput in(x.data(), 1, cols);
     const kernels::ActView& act = in.view(t.act_form_r16[static_cast<int>(f)]);
     for (auto _ : state) {
-      if (getenv("EXP2")) {
-        ops::PreparedInput in2(x.data(), 1, cols);
-        const kernels::ActView& act2 = in2.view(t.act_form_r16[static_cast<int>(f)]);
-        fn(kernels::weight_rows(ws[i]), act2, y.data(), rows, 0, rows / 16 * 16);
-      } else if (getenv("EXP3")) {
-        fn(kernels::weight_rows(ws[i]), act, y.data(), rows, 0, rows / 32 * 16);
-        fn(kernels::weight_rows(ws[i]), act, y.data(), rows, rows / 32 * 16, rows / 16 * 16);
-      } else
       fn(kernels::weight_rows(ws[i]), act, y.data(), rows, 0, rows / 16 * 16);
       i = (i + 1) % ws.size();
       benchmark::DoNotOptimize(y.data());
