@@ -10,6 +10,7 @@
 #include "src/base/status.h"
 #include "src/model/attention_probs.h"
 #include "src/ops/ops.h"
+#include "src/ops/parallel.h"
 
 namespace hearth {
 
@@ -40,30 +41,26 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
 
   // Biases, per-head q/k norm, RoPE (one set of angles per row, shared by its heads); then K
   // and V go into the cache at their positions (in order: the cache allocates pages).
-#pragma omp parallel if (n > 8)
-  {
+  ops::for_rows(n, n > 8, [&](int64_t r) {
     std::vector<double> cs(static_cast<size_t>(c.rope.rot_dim));
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < n; ++r) {
-      float* qr = q.data() + r * q_width;
-      float* kr = k.data() + r * kv_w;
-      float* vr = v.data() + r * kv_w;
-      if (!w_.bq.empty()) ops::add_inplace(qr, w_.bq.data(), q_width);
-      if (!w_.bk.empty()) ops::add_inplace(kr, w_.bk.data(), kv_w);
-      if (!w_.bv.empty()) ops::add_inplace(vr, w_.bv.data(), kv_w);
-      rope_.angles(ctx.batch.positions[static_cast<size_t>(r)], cs.data());
-      for (int64_t h = 0; h < c.n_head; ++h) {
-        float* head = qr + h * c.head_dim;
-        if (!w_.q_norm.empty()) ops::rms_norm(head, w_.q_norm.data(), c.head_dim, c.qk_norm_eps, head);
-        rope_.apply(head, cs.data());
-      }
-      for (int64_t h = 0; h < c.n_head_kv; ++h) {
-        float* head = kr + h * c.head_dim;
-        if (!w_.k_norm.empty()) ops::rms_norm(head, w_.k_norm.data(), c.head_dim, c.qk_norm_eps, head);
-        rope_.apply(head, cs.data());
-      }
+    float* qr = q.data() + r * q_width;
+    float* kr = k.data() + r * kv_w;
+    float* vr = v.data() + r * kv_w;
+    if (!w_.bq.empty()) ops::add_inplace(qr, w_.bq.data(), q_width);
+    if (!w_.bk.empty()) ops::add_inplace(kr, w_.bk.data(), kv_w);
+    if (!w_.bv.empty()) ops::add_inplace(vr, w_.bv.data(), kv_w);
+    rope_.angles(ctx.batch.positions[static_cast<size_t>(r)], cs.data());
+    for (int64_t h = 0; h < c.n_head; ++h) {
+      float* head = qr + h * c.head_dim;
+      if (!w_.q_norm.empty()) ops::rms_norm(head, w_.q_norm.data(), c.head_dim, c.qk_norm_eps, head);
+      rope_.apply(head, cs.data());
     }
-  }
+    for (int64_t h = 0; h < c.n_head_kv; ++h) {
+      float* head = kr + h * c.head_dim;
+      if (!w_.k_norm.empty()) ops::rms_norm(head, w_.k_norm.data(), c.head_dim, c.qk_norm_eps, head);
+      rope_.apply(head, cs.data());
+    }
+  });
   for (int64_t r = 0; r < n; ++r) {
     const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
     const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
@@ -203,9 +200,7 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
   std::vector<float> m(static_cast<size_t>(threads * n_head), -INFINITY), l(m.size(), 0.0f);
   std::vector<float> o(static_cast<size_t>(threads * n_head * dv), 0.0f);
   const bool decoded = ctx.cache.precision() != KvPrecision::kF32;  // rows decoded into scratch
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-    const int me = omp_get_thread_num();
+  auto run = [&](int me) {
     const int64_t lo = start + span * me / threads, hi = start + span * (me + 1) / threads;
     const kernels::AttendState state{m.data() + me * n_head, l.data() + me * n_head, o.data() + me * n_head * dv};
     std::vector<const float*> kp(kChunk), vp(kChunk);
@@ -220,6 +215,12 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
       const kernels::AttendRows rows{q, kp.data(), vp.data(), n, n_head, group, c.head_dim, dv, c.scale};
       ops::attend_rows(rows, state, scratch.data());
     }
+  };
+  if (threads == 1) {
+    run(0);
+  } else {
+#pragma omp parallel num_threads(threads)
+    run(omp_get_thread_num());
   }
   // Merge: each thread's sums rescaled to the largest maximum of the head.
   for (int64_t h = 0; h < n_head; ++h) {

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "src/ops/ops.h"
+#include "src/ops/parallel.h"
 
 namespace hearth {
 
@@ -34,8 +35,7 @@ void ffn_swiglu_many(std::span<const FfnTask> tasks) {
   for (size_t i = 0; i < m; ++i)
     for (int64_t r = 0; r < tasks[i].n; ++r) rows.emplace_back(i, r);
   const int64_t n_rows = static_cast<int64_t>(rows.size());
-#pragma omp parallel for schedule(static) if (n_rows > 16)
-  for (int64_t k = 0; k < n_rows; ++k) {
+  ops::for_rows(n_rows, n_rows > 16, [&](int64_t k) {
     const auto [i, r] = rows[static_cast<size_t>(k)];
     const FfnWeights& w = *tasks[i].w;
     const int64_t n_ff = w.gate.shape[0];
@@ -46,7 +46,7 @@ void ffn_swiglu_many(std::span<const FfnTask> tasks) {
       ops::add_inplace(u, w.up_bias.data(), n_ff);
     }
     ops::swiglu(g, u, n_ff, g);
-  }
+  });
   for (size_t i = 0; i < m; ++i) {
     hidden.emplace_back(gate[i].data(), tasks[i].n, tasks[i].w->gate.shape[0]);
     calls.push_back({&tasks[i].w->down, &hidden.back(), tasks[i].out});

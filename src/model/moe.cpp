@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "src/ops/ops.h"
+#include "src/ops/parallel.h"
 
 namespace hearth {
 
@@ -65,11 +66,10 @@ void MoeBlock::forward(const LayerContext& ctx, const float* x, float* out) {
   ops::FloatBuffer xin(static_cast<size_t>(n_slots * n_embd_)), yout(static_cast<size_t>(n_slots * n_embd_));
   std::vector<int64_t> where(static_cast<size_t>(n_slots));  // slot -> its place in permutation order
   for (int64_t i = 0; i < n_slots; ++i) where[static_cast<size_t>(perm[static_cast<size_t>(i)])] = i;
-#pragma omp parallel for schedule(static) if (n_slots > 16)
-  for (int64_t i = 0; i < n_slots; ++i) {
+  ops::for_rows(n_slots, n_slots > 16, [&](int64_t i) {
     const int64_t row = perm[static_cast<size_t>(i)] / k;
     std::copy(x + row * n_embd_, x + (row + 1) * n_embd_, xin.data() + i * n_embd_);
-  }
+  });
   std::vector<ExpertExecutor::Task> tasks;
   for (int64_t e = 0; e < n_expert; ++e) {
     const int64_t begin = offsets[static_cast<size_t>(e)], m = offsets[static_cast<size_t>(e + 1)] - begin;
@@ -78,15 +78,14 @@ void MoeBlock::forward(const LayerContext& ctx, const float* x, float* out) {
                      yout.data() + begin * n_embd_});
   }
   executor_->run_all(ctx.layer, tasks);
-#pragma omp parallel for schedule(static) if (n > 16)
-  for (int64_t r = 0; r < n; ++r) {
+  ops::for_rows(n, n > 16, [&](int64_t r) {
     float* o = out + r * n_embd_;
     std::fill(o, o + n_embd_, 0.0f);
     for (int64_t j = 0; j < k; ++j) {
       const int64_t slot = r * k + j;
       ops::axpy(gates[static_cast<size_t>(slot)], yout.data() + where[static_cast<size_t>(slot)] * n_embd_, n_embd_, o);
     }
-  }
+  });
 
   if (w_.shared) {
     std::vector<float> shared(static_cast<size_t>(n * n_embd_));

@@ -1,6 +1,7 @@
 #include "src/model/transformer.h"
 
 #include "src/ops/ops.h"
+#include "src/ops/parallel.h"
 
 namespace hearth {
 
@@ -36,25 +37,24 @@ Status Transformer::forward(const Batch& batch, KvCache& cache, std::vector<floa
   for (size_t l = 0; l < spec_.layers.size(); ++l) {
     DecoderLayer& layer = spec_.layers[l];
     LayerContext ctx{batch, cache, static_cast<int>(l), probe};
-#pragma omp parallel for schedule(static) if (n > 16)  // prefill: rows in parallel
-    for (int64_t r = 0; r < n; ++r) ops::rms_norm(x.data() + r * d, layer.attn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
+    ops::for_rows(n, n > 16, [&](int64_t r) {  // prefill: rows in parallel
+      ops::rms_norm(x.data() + r * d, layer.attn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
+    });
     if (ctx.probing("attn_in")) {  // input of the attention block's first linear layers
       const int64_t shape[2] = {n, d};
       probe->capture("attn_in", ctx.layer, shape, xn);
     }
     layer.attention->forward(ctx, xn.data(), y.data());
-#pragma omp parallel for schedule(static) if (n > 16)  // residual, then the FFN's norm, row by row
-    for (int64_t r = 0; r < n; ++r) {
+    ops::for_rows(n, n > 16, [&](int64_t r) {  // residual, then the FFN's norm, row by row
       ops::add_inplace(x.data() + r * d, y.data() + r * d, d);
       ops::rms_norm(x.data() + r * d, layer.ffn_norm.data(), d, spec_.norm_eps, xn.data() + r * d);
-    }
+    });
     if (ctx.probing("ffn_in")) {  // input of the MLP / MoE block (router, gate, up)
       const int64_t shape[2] = {n, d};
       probe->capture("ffn_in", ctx.layer, shape, xn);
     }
     layer.ffn->forward(ctx, xn.data(), y.data());
-#pragma omp parallel for schedule(static) if (n > 16)
-    for (int64_t r = 0; r < n; ++r) ops::add_inplace(x.data() + r * d, y.data() + r * d, d);
+    ops::for_rows(n, n > 16, [&](int64_t r) { ops::add_inplace(x.data() + r * d, y.data() + r * d, d); });
     if (ctx.probing("hidden")) {
       const int64_t shape[2] = {n, d};
       probe->capture("hidden", ctx.layer, shape, x);

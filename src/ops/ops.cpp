@@ -7,9 +7,10 @@
 
 #include "kernels_avx512/kernel_table.h"
 #include "kernels_avx512/repack_r16.h"
-#include "src/ops/packed_weights.h"
-#include "src/ops/stealing_shares.h"
 #include "src/base/status.h"
+#include "src/ops/packed_weights.h"
+#include "src/ops/parallel.h"
+#include "src/ops/stealing_shares.h"
 
 namespace hearth::ops {
 
@@ -33,11 +34,10 @@ const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
     qsum_.resize(static_cast<size_t>(n_tok_ * groups));
     const auto prepare = kernels::kernel_table().prepare_q8;
     float* ds = d_.data() + n_tok_ * groups;
-#pragma omp parallel for schedule(static) if (n_tok_ > 16)
-    for (int64_t t = 0; t < n_tok_; ++t) {
+    for_rows(n_tok_, n_tok_ > 16, [&](int64_t t) {
       prepare(x_ + t * n_in_, n_in_, q_.data() + t * n_in_, d_.data() + t * groups, ds + t * groups);
       kernels::q8_group_sums(q_.data() + t * n_in_, n_in_, qsum_.data() + t * groups);
-    }
+    });
     v.q = q_.data();
     v.d = d_.data();
     v.ds = ds;
@@ -50,9 +50,9 @@ const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
     q16_.resize(static_cast<size_t>(n_tok_ * n_in_));
     d16_.resize(static_cast<size_t>(n_tok_ * groups));
     const auto prepare16 = kernels::kernel_table().prepare_q16;
-#pragma omp parallel for schedule(static) if (n_tok_ > 16)
-    for (int64_t t = 0; t < n_tok_; ++t)
+    for_rows(n_tok_, n_tok_ > 16, [&](int64_t t) {
       prepare16(x_ + t * n_in_, n_in_, q16_.data() + t * n_in_, d16_.data() + t * groups);
+    });
     v.q16 = q16_.data();
     v.d = d16_.data();
     v.ld_q = n_in_;
@@ -167,9 +167,7 @@ void run_decode(std::span<const MatmulJob> jobs, int threads) {
   for (int t = 0; t < threads; ++t)
     share_begin[t] = std::lower_bound(bytes_before.begin(), bytes_before.end(), total * t / threads) - bytes_before.begin();
   StealingShares shares(share_begin);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-    const int me = omp_get_thread_num();
+  auto share = [&](int me) {
     for (StealingShares::Range r; !(r = shares.next(me)).empty();)
       for (int64_t b = r.begin; b < r.end;) {  // one kernel call per matrix in the range
         const RowBlock& first = blocks[static_cast<size_t>(b)];
@@ -177,7 +175,13 @@ void run_decode(std::span<const MatmulJob> jobs, int threads) {
         for (++b; b < r.end && blocks[static_cast<size_t>(b)].job == first.job; ++b) end = blocks[static_cast<size_t>(b)].end;
         run_rows(jobs[first.job], first.begin, end);
       }
+  };
+  if (threads == 1) {  // no team of one (parallel.h)
+    share(0);
+    return;
   }
+#pragma omp parallel num_threads(threads)
+  share(omp_get_thread_num());
 }
 
 }  // namespace
@@ -206,8 +210,13 @@ void matmul_many(std::span<const MatmulCall> calls) {
   for (size_t i = 0; i < jobs.size(); ++i)
     for (int64_t c = 0; c < jobs[i].n_chunks; ++c) items.emplace_back(i, c);
   const int64_t n_items = static_cast<int64_t>(items.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-  for (int64_t k = 0; k < n_items; ++k) run_chunk(jobs[items[static_cast<size_t>(k)].first], items[static_cast<size_t>(k)].second);
+  auto item = [&](int64_t k) { run_chunk(jobs[items[static_cast<size_t>(k)].first], items[static_cast<size_t>(k)].second); };
+  if (threads == 1) {
+    for (int64_t k = 0; k < n_items; ++k) item(k);
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t k = 0; k < n_items; ++k) item(k);
 }
 
 void matmul_many(std::span<const TensorView* const> ws, PreparedInput& x, std::span<float* const> ys) {
