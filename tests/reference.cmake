@@ -52,8 +52,9 @@ if("qwen3" IN_LIST _ref_archs)
   hearth_reference_test(reference.qwen3.base_sharded ${_ref_dir}/check_model.py
     --hearth $<TARGET_FILE:hearth> --arch qwen3 --shape base --shards 3)
 endif()
-# Decode past 256 positions with 2 threads: each decode row's context is split between them and
-# their partial softmaxes merged (AttentionGqa::attend_decode); shorter contexts stay on one thread.
+# Decode of 300 positions with 2 threads: each decode row's context (from 64 positions on) is split
+# between them and their partial softmaxes merged (AttentionGqa::attend_decode); the 16-token
+# checks above stay on one thread.
 if("qwen3" IN_LIST _ref_archs)
   hearth_reference_test(reference.qwen3.base_long_decode ${_ref_dir}/check_model.py
     --hearth $<TARGET_FILE:hearth> --arch qwen3 --shape base --n-tokens 300)

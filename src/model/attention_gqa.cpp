@@ -191,7 +191,7 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
 // a running softmax per query head; the threads' partial softmaxes are merged at the end.
 void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float* attn) const {
   constexpr int64_t kChunk = 64;             // positions per kernel call (their rows stay in L2)
-  constexpr int64_t kPositionsPerThread = 128;  // fewer: one thread (a fork costs more)
+  constexpr int64_t kPositionsPerThread = 32;   // fewer: one thread (a fork costs more)
   const AttentionGqaConfig& c = config_;
   const int64_t n_head = c.n_head, dv = c.head_dim, group = c.n_head / c.n_head_kv, width = kv_width();
   const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_ids[0]);
