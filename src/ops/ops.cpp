@@ -149,8 +149,17 @@ void run_decode(std::span<const MatmulJob> jobs, int threads) {
     size_t job;
     int64_t begin, end;
   };
-  std::vector<RowBlock> blocks;
-  std::vector<double> bytes_before;  // per block
+  // Kept per calling thread between calls: decode plans a hundred calls per token, and
+  // allocating these each time was a share of the serial work the other thread waits for.
+  // Named through references, so the team's threads read the caller's, not their own.
+  static thread_local std::vector<RowBlock> tl_blocks;
+  static thread_local std::vector<double> tl_bytes_before;
+  static thread_local std::vector<int64_t> tl_share_begin;
+  std::vector<RowBlock>& blocks = tl_blocks;
+  std::vector<double>& bytes_before = tl_bytes_before;  // per block
+  std::vector<int64_t>& share_begin = tl_share_begin;
+  blocks.clear();
+  bytes_before.clear();
   double total = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
     const MatmulJob& j = jobs[i];
@@ -163,7 +172,7 @@ void run_decode(std::span<const MatmulJob> jobs, int threads) {
       total += static_cast<double>(blocks.back().end - r) * j.row_bytes;
     }
   }
-  std::vector<int64_t> share_begin(static_cast<size_t>(threads) + 1, static_cast<int64_t>(blocks.size()));
+  share_begin.assign(static_cast<size_t>(threads) + 1, static_cast<int64_t>(blocks.size()));
   for (int t = 0; t < threads; ++t)
     share_begin[t] = std::lower_bound(bytes_before.begin(), bytes_before.end(), total * t / threads) - bytes_before.begin();
   StealingShares shares(share_begin);
