@@ -29,10 +29,6 @@ constexpr int64_t kTileMin = 4;
 // DRAM: fetch the row this many positions ahead while computing on the current one.
 constexpr int64_t kAhead = 4;
 
-inline void prefetch_row(const float* row, int64_t n) {
-  for (int64_t i = 0; i < n; i += 16) _mm_prefetch(reinterpret_cast<const char*>(row + i), _MM_HINT_T0);
-}
-
 using simd::first_lanes;
 
 // r[i] (row i, 16 values) -> r[j] (value j of rows 0..15). Unpack pairs, then 4x4 blocks inside
@@ -115,7 +111,7 @@ inline void score_tile(const AttendBlock& b, int64_t i, int64_t p0, const float*
 void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, float* tile) {
   if (b.n_q < kTileMin) {
     for (int64_t p = lo; p < hi; ++p) {  // key-major: each key row is read once for all queries
-      if (p + kAhead < hi) prefetch_row(b.k[p + kAhead], b.dk);
+      if (p + kAhead < hi) simd::prefetch_floats(b.k[p + kAhead], b.dk);
       for (int64_t i = 0; i < b.n_q; ++i)
         s[i * ld + p - lo] = p >= b.begin[i] && p < b.end[i] ? b.scale * simd::dot(b.q[i], b.k[p], b.dk) : -INFINITY;
     }
@@ -131,19 +127,7 @@ void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, 
 }
 
 // Row i of s over [0, n): exp(s - max) in place; returns 1 / sum.
-float softmax_row(float* s, int64_t n) {
-  __m512 mx = _mm512_set1_ps(-INFINITY);
-  for (int64_t p = 0; p < n; p += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, first_lanes(n - p), s + p));
-  const __m512 m = _mm512_set1_ps(simd::hmax_ps(mx));
-  __m512 sum = _mm512_setzero_ps();
-  for (int64_t p = 0; p < n; p += 16) {
-    const __mmask16 k = first_lanes(n - p);
-    const __m512 e = simd::exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + p), m));  // exp(-inf) = 0
-    _mm512_mask_storeu_ps(s + p, k, e);
-    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
-  }
-  return 1.0f / simd::hsum_ps(sum);
-}
+float softmax_row(float* s, int64_t n) { return 1.0f / simd::exp_minus_in_place(s, n, simd::max_floats(s, n, -INFINITY)); }
 
 // Value rows by position: decode reads the cache's rows where they are (prefetching ahead);
 // prefill reads a contiguous copy of the block's span (values[p - lo]), made once per block:
@@ -174,7 +158,7 @@ void weighted_values(const AttendBlock& b, const ValueRows<kDecode>& vr, int64_t
     for (int i = 0; i < kQ; ++i)
       for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_setzero_ps();
     for (int64_t p = from; p < to; ++p) {
-      if (kDecode && p + kAhead < to) prefetch_row(vr.at(p + kAhead) + d0, std::min<int64_t>(64, b.dv - d0));
+      if (kDecode && p + kAhead < to) simd::prefetch_floats(vr.at(p + kAhead) + d0, std::min<int64_t>(64, b.dv - d0));
       const float* row = vr.at(p);
       __m512 v[4];
       for (int c = 0; c < 4; ++c) v[c] = _mm512_maskz_loadu_ps(m[c], row + d0 + 16 * c);

@@ -23,10 +23,6 @@ using simd::first_lanes;
 // Positions ahead whose rows are fetched while the current one is scored.
 constexpr int64_t kAhead = 2;
 
-inline void prefetch_floats(const float* p, int64_t n) {
-  for (int64_t i = 0; i < n; i += 16) _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
-}
-
 // o[0, n) = o * rescale + sum_p w[p] * rows[p][0, n), n <= 64 (4 registers, masked tail).
 inline void weighted_strip(const float* w, const float* const* rows, int64_t n_rows, int64_t off, int64_t n,
                            float rescale, float* o) {
@@ -52,27 +48,18 @@ void attend_rows(const AttendRows& a, const AttendState& st, float* scratch) {
   float* s = scratch;  // [n_head][ld]
   for (int64_t p = 0; p < a.n; ++p) {
     if (p + kAhead < a.n) {
-      prefetch_floats(a.k[p + kAhead], n_kv * a.dk);
-      prefetch_floats(a.v[p + kAhead], n_kv * a.dv);
+      simd::prefetch_floats(a.k[p + kAhead], n_kv * a.dk);
+      simd::prefetch_floats(a.v[p + kAhead], n_kv * a.dv);
     }
     for (int64_t h = 0; h < a.n_head; ++h)
       s[h * ld + p] = simd::dot(a.q + h * a.dk, a.k[p] + (h / a.group) * a.dk, a.dk) * a.scale;
   }
   for (int64_t h = 0; h < a.n_head; ++h) {
     float* sh = s + h * ld;
-    __m512 mx = _mm512_set1_ps(st.m[h]);
-    for (int64_t p = 0; p < a.n; p += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, first_lanes(a.n - p), sh + p));
-    const float m_new = simd::hmax_ps(mx);
-    const __m512 m = _mm512_set1_ps(m_new);
-    __m512 sum = _mm512_setzero_ps();
-    for (int64_t p = 0; p < a.n; p += 16) {
-      const __mmask16 k = first_lanes(a.n - p);
-      const __m512 e = simd::exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, sh + p), m));
-      _mm512_mask_storeu_ps(sh + p, k, e);
-      sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
-    }
+    const float m_new = simd::max_floats(sh, a.n, st.m[h]);
+    const float sum = simd::exp_minus_in_place(sh, a.n, m_new);
     const float rescale = st.m[h] == -INFINITY ? 0.0f : std::exp(st.m[h] - m_new);
-    st.l[h] = st.l[h] * rescale + simd::hsum_ps(sum);
+    st.l[h] = st.l[h] * rescale + sum;
     st.m[h] = m_new;
     const int64_t off = (h / a.group) * a.dv;
     for (int64_t i = 0; i < a.dv; i += 64)

@@ -126,6 +126,69 @@ struct Q6 {  // u = low nibble | high 2 bits << 4 = level + 32
 using int32_alias = int32_t __attribute__((may_alias, aligned(1)));
 inline __m512i broadcast_i32(const int8_t* p) { return _mm512_set1_epi32(*reinterpret_cast<const int32_alias*>(p)); }
 
+// The 16 rows' float16 block scales at the start of an r16 group.
+inline __m512 group_scales(const uint8_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// acc + sum x (row scales wd x the token's scale d): one block of 16 rows, one token.
+inline __m512 add_scaled(__m512 acc, __m512i sum, __m512 wd, float d) {
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(wd, _mm512_set1_ps(d)), acc);
+}
+
+struct Q8 {  // marker: q8g32 blocks, int16 activations (block_tile_q8, pair_sums_q16)
+  static constexpr int kGroupBytes = 544;
+};
+
+// Integer sums of group g of two blocks (weights at pa, pb) for tokens t0.. t0+T-1, int8
+// activations: per chunk c, each token's broadcast slices feed both blocks.
+template <class F, int T>
+inline void pair_sums_q8(const uint8_t* pa, const uint8_t* pb, const ActView& x, int64_t t0, int64_t g,
+                         __m512i sum_a[T], __m512i sum_b[T]) {
+  const int8_t* q[T];
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) {
+    q[t] = x.q + (t0 + t) * x.ld_q + g * 32;
+    sum_a[t] = sum_b[t] = _mm512_set1_epi32(-F::kShift * x.qsum[(t0 + t) * x.ld_d + g]);
+  }
+  [&]<int... c>(std::integer_sequence<int, c...>) {
+    ([&] {
+      __m512i a_lo, a_hi, b_lo, b_hi;
+      F::template unpack_pair<c>(pa, a_lo, a_hi);
+      F::template unpack_pair<c>(pb, b_lo, b_hi);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512i lo = broadcast_i32(q[t] + 4 * c);
+        const __m512i hi = broadcast_i32(q[t] + 16 + 4 * c);
+        sum_a[t] = _mm512_dpbusd_epi32(sum_a[t], a_lo, lo);
+        sum_b[t] = _mm512_dpbusd_epi32(sum_b[t], b_lo, lo);
+        sum_a[t] = _mm512_dpbusd_epi32(sum_a[t], a_hi, hi);
+        sum_b[t] = _mm512_dpbusd_epi32(sum_b[t], b_hi, hi);
+      }
+    }(), ...);
+  }(std::make_integer_sequence<int, 4>{});
+}
+
+// The same for q8g32 weights and int16 activations: per column pair k, each token's broadcast
+// pair feeds both blocks.
+template <int T>
+inline void pair_sums_q16(const uint8_t* pa, const uint8_t* pb, const ActView& x, int64_t t0, int64_t g,
+                          __m512i sum_a[T], __m512i sum_b[T]) {
+  for (int t = 0; t < T; ++t) sum_a[t] = sum_b[t] = _mm512_setzero_si512();
+#pragma GCC unroll 16
+  for (int k = 0; k < 16; ++k) {
+    const __m512i wa = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pa + 32 * k)));
+    const __m512i wb = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb + 32 * k)));
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const __m512i pair = _mm512_set1_epi32(
+          *reinterpret_cast<const int32_alias*>(x.q16 + (t0 + t) * x.ld_q + g * 32 + 2 * k));
+      sum_a[t] = _mm512_dpwssd_epi32(sum_a[t], wa, pair);
+      sum_b[t] = _mm512_dpwssd_epi32(sum_b[t], wb, pair);
+    }
+  }
+}
+
 // Two 16-row blocks (a: rows o..o+15, b: the next 16) x T tokens: each broadcast slice of a
 // token's activations feeds both blocks' multiplies (the broadcast loads, one per multiply with
 // a single block, cost about 15% of prefill's kernel time).
@@ -134,44 +197,20 @@ void pair_tile(const uint8_t* blk_a, const uint8_t* blk_b, int64_t groups, const
                float* y, int64_t ldy, int64_t o) {
   __m512 acc_a[T], acc_b[T];
   for (int t = 0; t < T; ++t) acc_a[t] = acc_b[t] = _mm512_setzero_ps();
-  const int8_t* q[T];
-  const int32_t* qsum[T];
-  const float* d[T];
-  for (int t = 0; t < T; ++t) {
-    q[t] = x.q + (t0 + t) * x.ld_q;
-    qsum[t] = x.qsum + (t0 + t) * x.ld_d;
-    d[t] = x.d + (t0 + t) * x.ld_d;
-  }
   for (int64_t g = 0; g < groups; ++g) {
     const uint8_t* pa = blk_a + g * F::kGroupBytes;
     const uint8_t* pb = blk_b + g * F::kGroupBytes;
     __m512i sum_a[T], sum_b[T];
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t)
-      sum_a[t] = sum_b[t] = _mm512_set1_epi32(-F::kShift * qsum[t][g]);
-    [&]<int... c>(std::integer_sequence<int, c...>) {
-      ([&] {
-        __m512i a_lo, a_hi, b_lo, b_hi;
-        F::template unpack_pair<c>(pa + 32, a_lo, a_hi);
-        F::template unpack_pair<c>(pb + 32, b_lo, b_hi);
-#pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) {
-          const __m512i lo = broadcast_i32(q[t] + g * 32 + 4 * c);
-          const __m512i hi = broadcast_i32(q[t] + g * 32 + 16 + 4 * c);
-          sum_a[t] = _mm512_dpbusd_epi32(sum_a[t], a_lo, lo);
-          sum_b[t] = _mm512_dpbusd_epi32(sum_b[t], b_lo, lo);
-          sum_a[t] = _mm512_dpbusd_epi32(sum_a[t], a_hi, hi);
-          sum_b[t] = _mm512_dpbusd_epi32(sum_b[t], b_hi, hi);
-        }
-      }(), ...);
-    }(std::make_integer_sequence<int, 4>{});
-    const __m512 wd_a = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pa)));
-    const __m512 wd_b = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb)));
+    if constexpr (std::is_same_v<F, Q8>)
+      pair_sums_q16<T>(pa + 32, pb + 32, x, t0, g, sum_a, sum_b);
+    else
+      pair_sums_q8<F, T>(pa + 32, pb + 32, x, t0, g, sum_a, sum_b);
+    const __m512 wd_a = group_scales(pa), wd_b = group_scales(pb);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const __m512 dt = _mm512_set1_ps(d[t][g]);
-      acc_a[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_a[t]), _mm512_mul_ps(wd_a, dt), acc_a[t]);
-      acc_b[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_b[t]), _mm512_mul_ps(wd_b, dt), acc_b[t]);
+      const float d = x.d[(t0 + t) * x.ld_d + g];
+      acc_a[t] = add_scaled(acc_a[t], sum_a[t], wd_a, d);
+      acc_b[t] = add_scaled(acc_b[t], sum_b[t], wd_b, d);
     }
   }
   for (int t = 0; t < T; ++t) {
@@ -191,7 +230,7 @@ void block_tile(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0
     const uint8_t* p = blk + g * F::kGroupBytes;
     if constexpr (T <= 2)  // decode streams from DRAM: keep kPrefetch bytes in flight ahead
       for (int l = 0; l < F::kGroupBytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + l), _MM_HINT_T0);
-    const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512 wd = group_scales(p);
     __m512i w[8];
     F::unpack(p + 32, w);
 #pragma GCC unroll 8  // whole: acc[] must live in registers, not on the stack
@@ -204,8 +243,7 @@ void block_tile(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0
       for (int j = 0; j < 8; ++j)
         chain[j % kChains] = _mm512_dpbusd_epi32(chain[j % kChains], w[j], broadcast_i32(q + 4 * j));
       for (int c = 1; c < kChains; ++c) chain[0] = _mm512_add_epi32(chain[0], chain[c]);
-      const __m512 scale = _mm512_mul_ps(wd, _mm512_set1_ps(x.d[at]));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(chain[0]), scale, acc[t]);
+      acc[t] = add_scaled(acc[t], chain[0], wd, x.d[at]);
     }
   }
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + (t0 + t) * ldy + o, acc[t]);
@@ -215,7 +253,7 @@ void block_tile(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0
 template <int T>
 void block_tile_q8(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0, float* y,
                    int64_t ldy, int64_t o) {
-  constexpr int kGroupBytes = 544;
+  constexpr int kGroupBytes = Q8::kGroupBytes;
   constexpr int kChains = T >= 4 ? 2 : 4;
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
@@ -223,7 +261,7 @@ void block_tile_q8(const uint8_t* blk, int64_t groups, const ActView& x, int64_t
     const uint8_t* p = blk + g * kGroupBytes;
     if constexpr (T <= 2)
       for (int l = 0; l < kGroupBytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + l), _MM_HINT_T0);
-    const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512 wd = group_scales(p);
     __m512i w[16];
     for (int k = 0; k < 16; ++k)
       w[k] = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 + 32 * k)));
@@ -238,56 +276,11 @@ void block_tile_q8(const uint8_t* blk, int64_t groups, const ActView& x, int64_t
         chain[k % kChains] = _mm512_dpwssd_epi32(chain[k % kChains], w[k], _mm512_set1_epi32(pair));
       }
       for (int c = 1; c < kChains; ++c) chain[0] = _mm512_add_epi32(chain[0], chain[c]);
-      const __m512 scale = _mm512_mul_ps(wd, _mm512_set1_ps(x.d[(t0 + t) * x.ld_d + g]));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(chain[0]), scale, acc[t]);
+      acc[t] = add_scaled(acc[t], chain[0], wd, x.d[(t0 + t) * x.ld_d + g]);
     }
   }
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + (t0 + t) * ldy + o, acc[t]);
 }
-
-// Two 16-row blocks x T tokens of q8g32 x int16 (as pair_tile: each broadcast pair of a token's
-// activations feeds both blocks).
-template <int T>
-void pair_tile_q8(const uint8_t* blk_a, const uint8_t* blk_b, int64_t groups, const ActView& x, int64_t t0,
-                  float* y, int64_t ldy, int64_t o) {
-  constexpr int kGroupBytes = 544;
-  __m512 acc_a[T], acc_b[T];
-  for (int t = 0; t < T; ++t) acc_a[t] = acc_b[t] = _mm512_setzero_ps();
-  for (int64_t g = 0; g < groups; ++g) {
-    const uint8_t* pa = blk_a + g * kGroupBytes;
-    const uint8_t* pb = blk_b + g * kGroupBytes;
-    __m512i sum_a[T], sum_b[T];
-    for (int t = 0; t < T; ++t) sum_a[t] = sum_b[t] = _mm512_setzero_si512();
-#pragma GCC unroll 16
-    for (int k = 0; k < 16; ++k) {
-      const __m512i wa = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pa + 32 + 32 * k)));
-      const __m512i wb = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb + 32 + 32 * k)));
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const __m512i pair = _mm512_set1_epi32(
-            *reinterpret_cast<const int32_alias*>(x.q16 + (t0 + t) * x.ld_q + g * 32 + 2 * k));
-        sum_a[t] = _mm512_dpwssd_epi32(sum_a[t], wa, pair);
-        sum_b[t] = _mm512_dpwssd_epi32(sum_b[t], wb, pair);
-      }
-    }
-    const __m512 wd_a = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pa)));
-    const __m512 wd_b = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb)));
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      const __m512 dt = _mm512_set1_ps(x.d[(t0 + t) * x.ld_d + g]);
-      acc_a[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_a[t]), _mm512_mul_ps(wd_a, dt), acc_a[t]);
-      acc_b[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_b[t]), _mm512_mul_ps(wd_b, dt), acc_b[t]);
-    }
-  }
-  for (int t = 0; t < T; ++t) {
-    _mm512_storeu_ps(y + (t0 + t) * ldy + o, acc_a[t]);
-    _mm512_storeu_ps(y + (t0 + t) * ldy + o + 16, acc_b[t]);
-  }
-}
-
-struct Q8 {  // marker: q8g32 blocks run block_tile_q8
-  static constexpr int kGroupBytes = 544;
-};
 
 template <class F, int T>
 void tile(const uint8_t* blk, int64_t groups, const ActView& x, int64_t t0, float* y, int64_t ldy, int64_t o) {
@@ -306,12 +299,7 @@ void gemm_r16(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int6
   if (x.n_tok >= 4)  // prefill: blocks in pairs
     for (; o + 2 * kPackRows <= o_end; o += 2 * kPackRows) {
       const uint8_t* blk = w.packed + (o / kPackRows) * block_bytes;
-      for_token_tiles<kPairTokens>(x.n_tok, [&]<int T>(int64_t t) {
-        if constexpr (std::is_same_v<F, Q8>)
-          pair_tile_q8<T>(blk, blk + block_bytes, groups, x, t, y, ldy, o);
-        else
-          pair_tile<F, T>(blk, blk + block_bytes, groups, x, t, y, ldy, o);
-      });
+      for_token_tiles<kPairTokens>(x.n_tok, [&]<int T>(int64_t t) { pair_tile<F, T>(blk, blk + block_bytes, groups, x, t, y, ldy, o); });
     }
   for (; o < o_end; o += kPackRows) {
     const uint8_t* blk = w.packed + (o / kPackRows) * block_bytes;

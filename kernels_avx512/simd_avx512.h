@@ -1,4 +1,4 @@
-// Horizontal reductions, a vector exp and a dot product for AVX-512 kernel files (include only from *_avx512*.cpp). Written
+// Horizontal reductions, a vector exp, row helpers and a dot product for AVX-512 kernel files (include only from *_avx512*.cpp). Written
 // with in-register shuffles instead of _mm512_reduce_* (GCC 12's extract-based versions warn
 // -Wuninitialized inside its own headers).
 #pragma once
@@ -57,6 +57,32 @@ inline __m512 exp_ps(__m512 x) {
 
 // Lanes [0, n) of a 16-lane mask (all when n >= 16).
 inline __mmask16 first_lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
+
+// Fetches the cache lines of x[0, n) into L1, one prefetch per 16 floats.
+inline void prefetch_floats(const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) _mm_prefetch(reinterpret_cast<const char*>(x + i), _MM_HINT_T0);
+}
+
+// The largest of init and x[0, n).
+inline float max_floats(const float* x, int64_t n, float init) {
+  __m512 mx = _mm512_set1_ps(init);
+  for (int64_t i = 0; i < n; i += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, first_lanes(n - i), x + i));
+  return hmax_ps(mx);
+}
+
+// x[i] = exp(x[i] - m) in place for i < n (-inf gives 0); returns their sum (a softmax's
+// denominator when m is the row's maximum).
+inline float exp_minus_in_place(float* x, int64_t n, float m) {
+  const __m512 mv = _mm512_set1_ps(m);
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = first_lanes(n - i);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mv));
+    _mm512_mask_storeu_ps(x + i, k, e);
+    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
+  }
+  return hsum_ps(sum);
+}
 
 // sum_i a[i] * b[i], two accumulators, masked tail.
 inline float dot(const float* a, const float* b, int64_t n) {

@@ -5,8 +5,6 @@
 #include <cstdint>
 #include <vector>
 
-#include <omp.h>
-
 #include "src/base/status.h"
 #include "src/model/attention_probs.h"
 #include "src/ops/ops.h"
@@ -216,12 +214,7 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
       ops::attend_rows(rows, state, scratch.data());
     }
   };
-  if (threads == 1) {
-    run(0);
-  } else {
-#pragma omp parallel num_threads(threads)
-    run(omp_get_thread_num());
-  }
+  ops::on_threads(threads, run);
   // Merge: each thread's sums rescaled to the largest maximum of the head.
   for (int64_t h = 0; h < n_head; ++h) {
     float mx = -INFINITY;

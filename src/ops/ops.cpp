@@ -185,12 +185,7 @@ void run_decode(std::span<const MatmulJob> jobs, int threads) {
         run_rows(jobs[first.job], first.begin, end);
       }
   };
-  if (threads == 1) {  // no team of one (parallel.h)
-    share(0);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  share(omp_get_thread_num());
+  on_threads(threads, share);
 }
 
 }  // namespace

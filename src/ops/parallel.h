@@ -1,7 +1,10 @@
-// Row loops that go parallel only when asked. OpenMP's `parallel ... if (false)` still builds a
-// team of one thread (about 1.2 us on the development machine), and decode passes several such
-// loops per layer; below the threshold these run as plain loops on the calling thread.
+// Parallel loops and regions that enter OpenMP only when there is more than one thread's work.
+// OpenMP's `parallel ... if (false)` still builds a team of one thread (about 1.2 us on the
+// development machine), and decode passes several such loops per layer; below the threshold
+// these run as plain code on the calling thread.
 #pragma once
+
+#include <omp.h>
 
 #include <cstdint>
 
@@ -17,6 +20,18 @@ void for_rows(int64_t n, bool parallel, const Body& body) {
   }
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < n; ++r) body(r);
+}
+
+// body(me) once on each of `threads` threads (me = 0 .. threads - 1); with one thread, on the
+// calling thread alone.
+template <class Body>
+void on_threads(int threads, const Body& body) {
+  if (threads <= 1) {
+    body(0);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  body(omp_get_thread_num());
 }
 
 }  // namespace hearth::ops
