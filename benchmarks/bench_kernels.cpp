@@ -44,8 +44,8 @@ Setup make(const KernelTable& t, Format f, int64_t n_out, int64_t n_in, int64_t 
     s.ds.resize(s.d.size());
     s.qsum.resize(s.d.size());
     for (int64_t i = 0; i < n_tok; ++i) {
-      t.prepare_q8(s.x.data() + i * n_in, n_in, s.q.data() + i * n_in, s.d.data() + i * n_in / 32, s.ds.data() + i * n_in / 32);
-      q8_group_sums(s.q.data() + i * n_in, n_in, s.qsum.data() + i * n_in / 32);
+      t.prepare_q8(s.x.data() + i * n_in, n_in, s.q.data() + i * n_in, s.d.data() + i * n_in / 32,
+                   s.ds.data() + i * n_in / 32, s.qsum.data() + i * n_in / 32);
     }
     s.act.qsum = s.qsum.data();
     s.act.q = s.q.data();
@@ -112,6 +112,29 @@ void tiers(benchmark::internal::Benchmark* b) {
   void BM_gemm64_r16_##fmt(benchmark::State& s) { run(s, Format::k##fmt, 64, true); }            \
   BENCHMARK(BM_gemv_r16_##fmt)->Apply(tiers);                                                     \
   BENCHMARK(BM_gemm64_r16_##fmt)->Apply(tiers);
+
+// Activation preparation for the int8 kernels (f32 -> int8 groups, scales and sums) over 64
+// rows of 3072 values (Qwen3-0.6B's down_proj input): every prefill matmul's input goes through
+// it. Reported as input values/s.
+void BM_prepare_q8(benchmark::State& state) {
+  const KernelTable& t = table_at(static_cast<int>(state.range(0)));
+  const int64_t n = 3072, rows = 64, groups = n / 32;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(rows * n));
+  for (auto& v : x) v = nd(rng);
+  std::vector<int8_t> q(x.size());
+  std::vector<float> d(static_cast<size_t>(rows * groups)), ds(d.size());
+  std::vector<int32_t> qsum(d.size());
+  for (auto _ : state) {
+    for (int64_t r = 0; r < rows; ++r)
+      t.prepare_q8(x.data() + r * n, n, q.data() + r * n, d.data() + r * groups, ds.data() + r * groups, qsum.data() + r * groups);
+    benchmark::DoNotOptimize(q.data());
+  }
+  state.SetLabel(t.tier);
+  state.SetItemsProcessed(state.iterations() * rows * n);
+}
+BENCHMARK(BM_prepare_q8)->Apply(tiers);
 
 HEARTH_KERNEL_BENCH(BF16)
 HEARTH_KERNEL_BENCH(Q8G32)

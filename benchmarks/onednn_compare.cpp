@@ -91,8 +91,8 @@ void hearth_gemm(benchmark::State& state, Format f) {
   ActView act{form, s.tokens, s.n_in, xf.data(), s.n_in, nullptr, nullptr, nullptr, s.n_in, g};
   for (int64_t i = 0; i < s.tokens; ++i) {
     if (form == ActForm::kQ8G32) {
-      t.prepare_q8(xf.data() + i * s.n_in, s.n_in, q8.data() + i * s.n_in, d.data() + i * g, ds.data() + i * g);
-      q8_group_sums(q8.data() + i * s.n_in, s.n_in, qsum.data() + i * g);
+      t.prepare_q8(xf.data() + i * s.n_in, s.n_in, q8.data() + i * s.n_in, d.data() + i * g, ds.data() + i * g,
+                   qsum.data() + i * g);
     } else if (form == ActForm::kQ16G32) {
       t.prepare_q16(xf.data() + i * s.n_in, s.n_in, q16.data() + i * s.n_in, d.data() + i * g);
     }

@@ -6,6 +6,7 @@
 // convert and one FMA per block apply the two scales.
 // Float activations (q8g32, as on every tier, for its KL bar; bf16/f16): weights widened to float
 // in registers, FMA.
+// Activations: prepare_q8 (int8 groups for the integer kernels).
 // Tiles: 2 rows x up to 4 tokens for the integer kernels, 1 row x up to 4 tokens for the float
 // ones (16 ymm registers); each row is read once per token tile.
 // Not here: packed layouts (AVX-512 only), q4g32z (reference kernel).
@@ -184,9 +185,52 @@ void gemm_float(const WeightRows& w, const ActView& x, float* y, int64_t ldy, in
     for_token_tiles<kTok>(x.n_tok, [&]<int T>(int64_t t) { float_tile<F, T>(w, x, o, t, y, ldy); });
 }
 
+// Activations for the integer kernels (kernel_types.h PrepareQ8Fn), the arithmetic of the
+// reference exactly: scale = max|x| / 127, q = x / scale rounded half away from zero (add the
+// float just below 1/2 with x's sign, then truncate), clamped to +-127.
+void prepare_q8(const float* x, int64_t n, int8_t* q, float* d, float* ds, int32_t* qsum) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f), below_half = _mm256_set1_ps(0.49999997f);
+  const __m256 lim = _mm256_set1_ps(127.0f), nlim = _mm256_set1_ps(-127.0f);
+  for (int64_t g = 0; g < n / 32; ++g) {
+    const float* xg = x + g * 32;
+    __m256 v[4];
+    __m256 mx = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) {
+      v[k] = _mm256_loadu_ps(xg + 8 * k);
+      mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign_bit, v[k]));
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float scale = _mm_cvtss_f32(m4) / 127.0f;
+    const __m256 inv = _mm256_set1_ps(scale != 0.0f ? 1.0f / scale : 0.0f);
+    __m256i qi[4];
+    __m256i sum = _mm256_setzero_si256();
+    for (int k = 0; k < 4; ++k) {
+      const __m256 y = _mm256_mul_ps(v[k], inv);
+      const __m256 r = _mm256_round_ps(_mm256_add_ps(y, _mm256_or_ps(below_half, _mm256_and_ps(sign_bit, y))),
+                                       _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      qi[k] = _mm256_cvtps_epi32(_mm256_max_ps(nlim, _mm256_min_ps(lim, r)));
+      sum = _mm256_add_epi32(sum, qi[k]);
+    }
+    // packs interleave 128-bit lanes: the bytes come out as dwords 0, 2, 4, 6, 1, 3, 5, 7.
+    const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(qi[0], qi[1]), _mm256_packs_epi32(qi[2], qi[3]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 32),
+                        _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
+    const int32_t total = _mm_cvtsi128_si32(s4);
+    d[g] = scale;
+    ds[g] = scale * static_cast<float>(total);
+    qsum[g] = total;
+  }
+}
+
 }  // namespace
 
 void register_avx2_quant(KernelTable& t) {
+  set_prepare_q8(t, prepare_q8);
   set_gemm(t, Format::kQ4G32, gemm_int<Q4>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32NL, gemm_int<Q4NL>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ6G32, gemm_int<Q6>, ActForm::kQ8G32);

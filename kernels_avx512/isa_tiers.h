@@ -36,7 +36,7 @@ void set_prepare_q16(KernelTable& t, PrepareQ16Fn fn);
 void set_row_ops(KernelTable& t, const RowOps& ops);
 
 // Individual kernels, for tests and benchmarks (declared here, defined in the ISA files).
-void prepare_q8_avx512(const float* x, int64_t n, int8_t* q, float* d, float* ds);
+void prepare_q8_avx512(const float* x, int64_t n, int8_t* q, float* d, float* ds, int32_t* qsum);
 float read_sum_avx512(const float* x, int64_t n);
 int64_t int8_peak_avx512vnni(int64_t iters);  // iters x 12 x 128 int8 ops
 

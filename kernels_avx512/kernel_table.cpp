@@ -122,14 +122,6 @@ WeightRows weight_rows(const TensorView& w) {
   return WeightRows{w.data, static_cast<int64_t>(w.row_bytes()), w.rows(), w.cols(), w.format, w.packed};
 }
 
-void q8_group_sums(const int8_t* q, int64_t n, int32_t* qsum) {
-  for (int64_t g = 0; g < n / 32; ++g) {
-    int32_t s = 0;
-    for (int i = 0; i < 32; ++i) s += q[32 * g + i];
-    qsum[g] = s;
-  }
-}
-
 void set_gemm(KernelTable& t, Format f, GemmFn fn, ActForm form) {
   t.gemm[static_cast<int>(f)] = fn;
   t.act_form[static_cast<int>(f)] = form;

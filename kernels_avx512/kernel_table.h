@@ -51,7 +51,6 @@ const KernelTable& table_at(int i);
 WeightRows weight_rows(const TensorView& w);
 
 // qsum[g] = sum of q[32g .. 32g + 31] for g < n / 32 (ActView::qsum of one token).
-void q8_group_sums(const int8_t* q, int64_t n, int32_t* qsum);
 
 // The definition of PrepareQ16Fn (the reference tier's prepare_q16).
 void prepare_q16(const float* x, int64_t n, int16_t* q, float* d);

@@ -33,7 +33,7 @@ struct WeightRows {
 //   kF32:   f32[t * ld_f32 + i]
 //   kQ8G32: q[t * ld_q + i] int8; per group g = i / 32: d[t * ld_d + g] = scale,
 //           ds[t * ld_d + g] = scale * sum of the group's q (offset corrections),
-//           qsum[t * ld_d + g] = sum of the group's q (the same, in integers; q8_group_sums)
+//           qsum[t * ld_d + g] = sum of the group's q (the same, in integers)
 //   kQ16G32: q16[t * ld_q + i] int16; d[t * ld_d + g] = scale of group g
 struct ActView {
   ActForm form;
@@ -54,8 +54,8 @@ struct ActView {
 using GemmFn = void (*)(const WeightRows& w, const ActView& x, float* y, int64_t ldy,
                         int64_t o_begin, int64_t o_end);
 
-// One token: x[n] (n a multiple of 32) -> q[n], d[n / 32], ds[n / 32] (layout above).
-using PrepareQ8Fn = void (*)(const float* x, int64_t n, int8_t* q, float* d, float* ds);
+// One token: x[n] (n a multiple of 32) -> q[n], d[n / 32], ds[n / 32], qsum[n / 32] (layout above).
+using PrepareQ8Fn = void (*)(const float* x, int64_t n, int8_t* q, float* d, float* ds, int32_t* qsum);
 // One token to ActForm::kQ16G32: per group of 32, d = max|x| / 32767, q = round-to-nearest-even
 // of x / d (d = 0 and q = 0 for an all-zero group). n a multiple of 32.
 using PrepareQ16Fn = void (*)(const float* x, int64_t n, int16_t* q, float* d);

@@ -37,6 +37,28 @@ inline double hsum_pd(__m512d v) {
   return _mm_cvtsd_f64(_mm512_castpd512_pd128(v));
 }
 
+// Sixteen horizontal reductions at once: lane g of the result is op over the 16 lanes of v[g].
+// A shuffle tree (4 levels, 15 ops and 30 shuffles for all sixteen) instead of 16 separate folds
+// (4 ops and 4 shuffles each, one dependent chain per vector). op is a float op, or an integer
+// one on the same bits through casts: the shuffles only move lanes.
+template <class Op>
+inline __m512 fold16_ps(const __m512 (&v)[16], Op op) {
+  __m512 a[8], b[4], c[2];
+  for (int i = 0; i < 8; ++i)  // chunks 0-1: 8 partials of v[2i]; chunks 2-3: of v[2i + 1]
+    a[i] = op(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+              _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  for (int i = 0; i < 4; ++i)  // chunk k: 4 partials of v[4i + k]
+    b[i] = op(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+              _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  for (int i = 0; i < 2; ++i)  // chunk k: lanes 0-1 of v[8i + k], lanes 2-3 of v[8i + 4 + k]
+    c[i] = op(_mm512_shuffle_ps(b[2 * i], b[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+              _mm512_shuffle_ps(b[2 * i], b[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  // Lane 4k + j now holds v[4j + k]'s result: transpose the 4 x 4 back.
+  const __m512 r = op(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                      _mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), r);
+}
+
 // exp(x) for x in float range: Cody-Waite range reduction and a degree-6 polynomial
 // (Cephes expf coefficients), ~1 ulp; underflows to 0, overflows to inf.
 inline __m512 exp_ps(__m512 x) {

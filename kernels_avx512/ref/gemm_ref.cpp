@@ -96,7 +96,7 @@ void attend_rows(const AttendRows& a, const AttendState& st, float* scratch) {
 }  // namespace
 
 // ggml quantize_row_q8_0_ref with a float scale, as quant/codec.cpp quantize_activations_q8.
-void prepare_q8_ref(const float* x, int64_t n, int8_t* q, float* d, float* ds) {
+void prepare_q8_ref(const float* x, int64_t n, int8_t* q, float* d, float* ds, int32_t* qsum) {
   for (int64_t g = 0; g < n / 32; ++g) {
     const float* xb = x + g * 32;
     float amax = 0.0f;
@@ -111,6 +111,7 @@ void prepare_q8_ref(const float* x, int64_t n, int8_t* q, float* d, float* ds) {
     }
     d[g] = scale;
     ds[g] = scale * static_cast<float>(sum);
+    qsum[g] = sum;
   }
 }
 

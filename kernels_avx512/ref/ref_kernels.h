@@ -23,7 +23,7 @@ void matmul_ref(const TensorView& w, const float* x, int64_t ldx, int64_t n_tok,
 MatmulFn reference_table_matmul(Format f);
 
 // q8 activations exactly as quant/codec.h quantize_activations_q8 (plus the group sums).
-void prepare_q8_ref(const float* x, int64_t n, int8_t* q, float* d, float* ds);
+void prepare_q8_ref(const float* x, int64_t n, int8_t* q, float* d, float* ds, int32_t* qsum);
 
 // Fills the reference tier of the table.
 void register_reference_kernels(KernelTable& table);

@@ -35,8 +35,8 @@ const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
     const auto prepare = kernels::kernel_table().prepare_q8;
     float* ds = d_.data() + n_tok_ * groups;
     for_rows(n_tok_, n_tok_ > 16, [&](int64_t t) {
-      prepare(x_ + t * n_in_, n_in_, q_.data() + t * n_in_, d_.data() + t * groups, ds + t * groups);
-      kernels::q8_group_sums(q_.data() + t * n_in_, n_in_, qsum_.data() + t * groups);
+      prepare(x_ + t * n_in_, n_in_, q_.data() + t * n_in_, d_.data() + t * groups, ds + t * groups,
+              qsum_.data() + t * groups);
     });
     v.q = q_.data();
     v.d = d_.data();

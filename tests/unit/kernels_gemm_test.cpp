@@ -58,8 +58,8 @@ Prepared prepare(const KernelTable& table, ActForm form, const std::vector<float
     p.ds.resize(static_cast<size_t>(n_tok * g));
     p.qsum.resize(static_cast<size_t>(n_tok * g));
     for (int64_t t = 0; t < n_tok; ++t) {
-      table.prepare_q8(x.data() + t * n_in, n_in, p.q.data() + t * n_in, p.d.data() + t * g, p.ds.data() + t * g);
-      q8_group_sums(p.q.data() + t * n_in, n_in, p.qsum.data() + t * g);
+      table.prepare_q8(x.data() + t * n_in, n_in, p.q.data() + t * n_in, p.d.data() + t * g, p.ds.data() + t * g,
+                       p.qsum.data() + t * g);
     }
     p.view.q = p.q.data();
     p.view.d = p.d.data();

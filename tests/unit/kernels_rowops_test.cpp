@@ -23,18 +23,23 @@ std::vector<float> random_vec(int64_t n, uint32_t seed, float scale = 1.0f) {
   return v;
 }
 
+// Every tier's q8 preparation against the codec: q and the scale bit for bit, the integer sum
+// and the scaled sum from q itself, nothing written past the last group. Sizes cover one group,
+// a few, exactly sixteen (the AVX-512 tier reduces sixteen groups together) and many with a tail.
 TEST(KernelsRowOps, PrepareQ8MatchesCodecExactly) {
   for (int ti = 0; ti < table_count(); ++ti) {
     const KernelTable& t = table_at(ti);
-    for (int64_t n : {32, 64, 96, 4064}) {
+    for (int64_t n : {32, 64, 96, 512, 544, 4064}) {
       std::vector<float> x = random_vec(n, static_cast<uint32_t>(n), 3.0f);
       for (int64_t i = 0; i < n; i += 7) x[i] = std::round(x[i]) + 0.5f;  // exact ties
       for (int i = 32; i < 64 && i < n; ++i) x[i] = 0.0f;                  // an all-zero group
+      for (int64_t i = 0; i < 32 && n >= 512; ++i) x[448 + i] *= 1e-3f;     // one small group among large ones
       std::vector<ActQ8G32> want(static_cast<size_t>(n / 32));
       ASSERT_TRUE(quantize_activations_q8(x.data(), n, want.data()).is_ok());
       std::vector<int8_t> q(static_cast<size_t>(n + 64), 99);
       std::vector<float> d(static_cast<size_t>(n / 32 + 1), kGuard), ds(d);
-      t.prepare_q8(x.data(), n, q.data(), d.data(), ds.data());
+      std::vector<int32_t> qsum(d.size(), -7);
+      t.prepare_q8(x.data(), n, q.data(), d.data(), ds.data(), qsum.data());
       for (int64_t g = 0; g < n / 32; ++g) {
         ASSERT_EQ(d[g], want[g].scale) << t.tier << " group " << g;
         int sum = 0;
@@ -42,11 +47,13 @@ TEST(KernelsRowOps, PrepareQ8MatchesCodecExactly) {
           ASSERT_EQ(q[g * 32 + i], want[g].q[i]) << t.tier << " element " << g * 32 + i;
           sum += q[g * 32 + i];
         }
+        ASSERT_EQ(qsum[g], sum) << t.tier << " group " << g;
         ASSERT_FLOAT_EQ(ds[g], d[g] * static_cast<float>(sum));
       }
       EXPECT_EQ(q[n], 99);
       EXPECT_EQ(d[n / 32], kGuard);
       EXPECT_EQ(ds[n / 32], kGuard);
+      EXPECT_EQ(qsum[n / 32], -7);
     }
   }
 }
