@@ -38,7 +38,13 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   ops::matmul_many(qkv_w, xin, qkv);
 
   // Biases, per-head q/k norm, RoPE (one set of angles per row, shared by its heads); then K
-  // and V go into the cache at their positions (in order: the cache allocates pages).
+  // and V go into the cache at their positions: the slots taken in order (the cache allocates
+  // pages), filled row-parallel.
+  std::vector<KvCache::RowSlot> slots(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r)
+    slots[static_cast<size_t>(r)] = ctx.cache.row_slot(ctx.layer, ctx.batch.seq_ids[static_cast<size_t>(r)],
+                                                       ctx.batch.positions[static_cast<size_t>(r)]);
+  const KvPrecision precision = ctx.cache.precision();
   ops::for_rows(n, n > 8, [&](int64_t r) {
     std::vector<double> cs(static_cast<size_t>(c.rope.rot_dim));
     float* qr = q.data() + r * q_width;
@@ -58,13 +64,9 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
       if (!w_.k_norm.empty()) ops::rms_norm(head, w_.k_norm.data(), c.head_dim, c.qk_norm_eps, head);
       rope_.apply(head, cs.data());
     }
+    kv_encode_row(kr, kv_w, precision, slots[static_cast<size_t>(r)].k);
+    kv_encode_row(vr, kv_w, precision, slots[static_cast<size_t>(r)].v);
   });
-  for (int64_t r = 0; r < n; ++r) {
-    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-    const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
-    ctx.cache.write_k(ctx.layer, seq, pos, k.data() + r * kv_w);
-    ctx.cache.write_v(ctx.layer, seq, pos, v.data() + r * kv_w);
-  }
 
   // Each row attends to positions [0, pos] of its own sequence (from the window start).
   ops::FloatBuffer attn(static_cast<size_t>(n * q_width));  // every head of every row is written

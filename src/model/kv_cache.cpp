@@ -42,7 +42,7 @@ int64_t KvCache::length(int32_t seq) const {
   return it->second.length;
 }
 
-uint8_t* KvCache::write_row(int layer, int32_t seq, int64_t pos) {
+KvCache::RowSlot KvCache::row_slot(int layer, int32_t seq, int64_t pos) {
   auto it = seqs_.find(seq);
   HEARTH_CHECK(it != seqs_.end(), "unknown sequence {}", seq);
   HEARTH_CHECK(pos >= 0 && layer >= 0 && layer < static_cast<int>(layout_.k_width.size()));
@@ -56,17 +56,16 @@ uint8_t* KvCache::write_row(int layer, int32_t seq, int64_t pos) {
   if (s.length == 0) s.begin = pos;
   HEARTH_CHECK(pos >= s.begin, "KV write at {} before the sequence start {}", pos, s.begin);
   if (pos + 1 > s.length) s.length = pos + 1;
-  return lp.pages[page].get() + (pos % page_positions_) * row_bytes;
+  uint8_t* row = lp.pages[page].get() + (pos % page_positions_) * row_bytes;
+  return {row, row + k_bytes_[l]};
 }
 
 void KvCache::write_k(int layer, int32_t seq, int64_t pos, const float* src) {
-  const auto l = static_cast<size_t>(layer);
-  kv_encode_row(src, layout_.k_width[l], precision_, write_row(layer, seq, pos));
+  kv_encode_row(src, layout_.k_width[static_cast<size_t>(layer)], precision_, row_slot(layer, seq, pos).k);
 }
 
 void KvCache::write_v(int layer, int32_t seq, int64_t pos, const float* src) {
-  const auto l = static_cast<size_t>(layer);
-  kv_encode_row(src, layout_.v_width[l], precision_, write_row(layer, seq, pos) + k_bytes_[l]);
+  kv_encode_row(src, layout_.v_width[static_cast<size_t>(layer)], precision_, row_slot(layer, seq, pos).v);
 }
 
 KvLayerRows KvCache::rows(int layer, int32_t seq) const {

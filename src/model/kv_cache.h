@@ -71,6 +71,14 @@ class KvCache {
   // demand and extends length().
   void write_k(int layer, int32_t seq, int64_t pos, const float* row);
   void write_v(int layer, int32_t seq, int64_t pos, const float* row);
+  // Where the key and value rows of (layer, seq, pos) are stored, for kv_encode_row: allocates
+  // the page and extends length() as write_k does. Taking slots is not thread-safe; encoding
+  // into distinct slots is (prefill takes a batch's slots in order, then fills them in parallel).
+  struct RowSlot {
+    uint8_t* k;
+    uint8_t* v;
+  };
+  RowSlot row_slot(int layer, int32_t seq, int64_t pos);
   // One layer of one sequence for reading (every position in [begin, length) written). Safe
   // to use from several threads at once.
   KvLayerRows rows(int layer, int32_t seq) const;
@@ -93,7 +101,6 @@ class KvCache {
     int64_t length = 0;
     int64_t begin = 0;
   };
-  uint8_t* write_row(int layer, int32_t seq, int64_t pos);
 
   KvCacheLayout layout_;
   KvPrecision precision_;

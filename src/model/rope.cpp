@@ -125,16 +125,28 @@ void Rope::angles(int64_t pos, double* cs) const {
   }
 }
 
-void Rope::apply(float* v, const double* cs) const {
-  const int64_t half = config_.rot_dim / 2;
+namespace {
+
+// Pair i is (v[i * stride_a], v[i * stride_a + offset_b]); one loop per layout with constant
+// strides, which the compiler vectorises (prefill rotates every head of every row).
+template <int64_t kStride>
+void rotate_pairs(float* v, const double* cs, int64_t half, int64_t offset_b) {
   for (int64_t i = 0; i < half; ++i) {
     const double c = cs[2 * i], s = cs[2 * i + 1];
-    const int64_t a = config_.layout == RopeLayout::kHalf ? i : 2 * i;
-    const int64_t b = config_.layout == RopeLayout::kHalf ? i + half : 2 * i + 1;
-    const double x0 = v[a], x1 = v[b];
-    v[a] = static_cast<float>(x0 * c - x1 * s);
-    v[b] = static_cast<float>(x1 * c + x0 * s);
+    const double x0 = v[kStride * i], x1 = v[kStride * i + offset_b];
+    v[kStride * i] = static_cast<float>(x0 * c - x1 * s);
+    v[kStride * i + offset_b] = static_cast<float>(x1 * c + x0 * s);
   }
+}
+
+}  // namespace
+
+void Rope::apply(float* v, const double* cs) const {
+  const int64_t half = config_.rot_dim / 2;
+  if (config_.layout == RopeLayout::kHalf)
+    rotate_pairs<1>(v, cs, half, half);
+  else
+    rotate_pairs<2>(v, cs, half, 1);
 }
 
 }  // namespace hearth
