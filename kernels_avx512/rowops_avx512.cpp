@@ -79,14 +79,28 @@ void prepare_q8(const float* x, int64_t n, int8_t* q, float* d, float* ds, int32
 }
 
 // kernel_table.h prepare_q16, same arithmetic: cvtps rounds to nearest even, as lrint does.
+// Sixteen groups' maxima reduced together, as prepare_q8.
 void prepare_q16(const float* x, int64_t n, int16_t* q, float* d) {
-  for (int64_t g = 0; g < n / 32; ++g) {
-    const __m512 a = _mm512_loadu_ps(x + g * 32), b = _mm512_loadu_ps(x + g * 32 + 16);
-    const float amax = simd::hmax_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
-    const float scale = amax / 32767.0f;
-    const __m512 inv = _mm512_set1_ps(scale > 0.0f ? 1.0f / scale : 0.0f);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 32), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(a, inv))));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 32 + 16), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(b, inv))));
+  const int64_t groups = n / 32;
+  const auto quantize = [&](int64_t g, __m512 inv) {
+    const float* xg = x + g * 32;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 32), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xg), inv))));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 32 + 16), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xg + 16), inv))));
+  };
+  int64_t g0 = 0;
+  for (; g0 + 16 <= groups; g0 += 16) {
+    __m512 part[16];
+    for (int i = 0; i < 16; ++i) part[i] = abs_max32(x + (g0 + i) * 32);
+    const __m512 scale = _mm512_div_ps(simd::fold16_ps(part, [](__m512 a, __m512 b) { return _mm512_max_ps(a, b); }),
+                                       _mm512_set1_ps(32767.0f));
+    alignas(64) float inv[16];
+    _mm512_store_ps(inv, _mm512_maskz_div_ps(_mm512_cmp_ps_mask(scale, _mm512_setzero_ps(), _CMP_GT_OQ), _mm512_set1_ps(1.0f), scale));
+    for (int i = 0; i < 16; ++i) quantize(g0 + i, _mm512_set1_ps(inv[i]));
+    _mm512_storeu_ps(d + g0, scale);
+  }
+  for (int64_t g = g0; g < groups; ++g) {
+    const float scale = simd::hmax_ps(abs_max32(x + g * 32)) / 32767.0f;
+    quantize(g, _mm512_set1_ps(scale > 0.0f ? 1.0f / scale : 0.0f));
     d[g] = scale;
   }
 }

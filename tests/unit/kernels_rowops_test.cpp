@@ -63,10 +63,11 @@ TEST(KernelsRowOps, PrepareQ8MatchesCodecExactly) {
 TEST(KernelsRowOps, PrepareQ16RoundsWithinHalfAStep) {
   std::mt19937 rng(11);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  const int64_t n = 32 * 6;
+  const int64_t n = 32 * 38;  // two runs of sixteen groups (reduced together by AVX-512) and 6 more
   std::vector<float> x(static_cast<size_t>(n));
   for (auto& v : x) v = nd(rng);
   for (int i = 32; i < 64; ++i) x[static_cast<size_t>(i)] = 0.0f;  // group 1: zeros
+  for (int i = 32 * 36; i < 32 * 37; ++i) x[static_cast<size_t>(i)] = 0.0f;  // group 36: zeros
   x[70] = 300.0f;                                                   // group 2: an outlier
   for (int i = 96; i < 128; ++i) x[static_cast<size_t>(i)] *= 1e-30f;  // group 3: tiny values
   std::vector<int16_t> q(static_cast<size_t>(n));
