@@ -1,6 +1,7 @@
 // Builds the kernel table once from the CPU's features (and HEARTH_ISA), logs the choice once.
 // Tiers, lowest first: ref (scalar definitions) < avx2 (xsimd) < avx512 (F/BW/VL float
-// kernels) < avx512vnni (integer kernels). HEARTH_ISA=<tier> caps the tier; asking for a tier
+// kernels) < avx512vnni (integer kernels) on x86-64 (cpuid); ref < neon (xsimd and NEON
+// integer kernels) on AArch64 (hwcaps). HEARTH_ISA=<tier> caps the tier; asking for a tier
 // the CPU lacks falls back to the best one it has, with a warning.
 #include "kernels_avx512/kernel_table.h"
 
@@ -8,8 +9,14 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 #include "kernels_avx512/isa_tiers.h"
 #include "kernels_avx512/ref/ref_kernels.h"
@@ -40,8 +47,13 @@ constexpr Tier kTiers[] = {
     {"avx512", has_avx512, register_avx512},
     {"avx512vnni", has_avx512vnni, register_avx512vnni},
 };
+#elif defined(__aarch64__)
+bool has_neon() { return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0; }  // hwcaps: Advanced SIMD
+constexpr Tier kTiers[] = {
+    {"neon", has_neon, register_neon},
+};
 #else
-constexpr Tier kTiers[] = {};  // NEON rows arrive here
+constexpr Tier kTiers[1] = {{"none", [] { return false; }, nullptr}};  // reference only
 #endif
 constexpr int kTierCount = static_cast<int>(sizeof(kTiers) / sizeof(kTiers[0]));
 
@@ -64,6 +76,12 @@ KernelTable build_up_to(int last) {
   return t;
 }
 
+std::string tier_names() {
+  std::string names;
+  for (const Tier& t : kTiers) names += (names.empty() ? "" : ", ") + std::string(t.name);
+  return names;
+}
+
 int best_supported() {
   int best = -1;
   for (int i = 0; i < kTierCount && kTiers[i].supported(); ++i) best = i;
@@ -78,8 +96,8 @@ KernelTable build_best() {
     for (int i = 0; i < kTierCount; ++i)
       if (want == kTiers[i].name) found = i;
     if (found == -2)
-      log::warn("HEARTH_ISA={}: unknown tier (expected ref, avx2, avx512 or avx512vnni); using the best",
-                forced);
+      log::warn("HEARTH_ISA={}: unknown tier (expected ref or one of this build's: {}); using the best", forced,
+                tier_names());
     else if (found > last)
       log::warn("HEARTH_ISA={}: this CPU lacks it; using the best it has", forced);
     else

@@ -50,10 +50,6 @@ uint64_t blocks_checksum(const uint8_t* meta, uint64_t meta_n, const uint8_t* ta
   return xxh64(table, table_n, xxh64(meta, meta_n));
 }
 
-uint64_t entry_bytes(const HearthTensorEntry& e) {
-  return 2 + e.name.size() + 2 + 8 * e.shape.size() + 8 * 3 + 4 * 2;
-}
-
 template <typename T>
 void put(std::vector<uint8_t>& out, T v) {
   const size_t at = out.size();
