@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
+#include "benchmarks/bench_weights.h"
 #include "kernels_avx512/kernel_table.h"
-#include "quant/codec.h"
 #include "src/ops/ops.h"
 #include "src/ops/packed_weights.h"
 
@@ -25,24 +25,16 @@ constexpr size_t kWorkingSet = size_t{512} << 20;
 void decode_matmul(benchmark::State& state, bool kernel_only) {
   const int64_t rows = state.range(0), cols = state.range(1);
   const Format f = Format::kQ4G32NL;
-  std::mt19937 rng(3);
+  const std::vector<uint8_t> one = bench::random_weights(f, rows, cols, 3);
+  std::mt19937 rng(4);
   std::normal_distribution<float> nd(0.0f, 0.05f);
-  std::vector<float> v(static_cast<size_t>(rows * cols));
-  for (auto& x : v) x = nd(rng);
-  std::vector<uint8_t> one(format_bytes(f, v.size()));
-  (void)quantize_matrix(f, v.data(), rows, cols, one.data(), nullptr, QuantOptions{.search = false});
   const size_t copies = std::max<size_t>(2, kWorkingSet / one.size());
   std::deque<std::vector<uint8_t>> bytes;
   ops::PackedWeights store;
   std::vector<TensorView> ws;
   for (size_t i = 0; i < copies; ++i) {
     bytes.emplace_back(one);
-    TensorView t;
-    t.format = f;
-    t.shape = {rows, cols};
-    t.data = bytes.back().data();
-    t.nbytes = bytes.back().size();
-    ws.push_back(store.pack(t));
+    ws.push_back(store.pack(bench::weights_view(f, rows, cols, bytes.back())));
   }
   std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));
   for (auto& e : x) e = nd(rng);

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "quant/codec.h"
+#include "benchmarks/bench_weights.h"
 #include "src/ops/ops.h"
 #include "src/ops/packed_weights.h"
 
@@ -19,19 +19,11 @@ namespace {
 void BM_prefill_matmul(benchmark::State& state) {
   const int64_t rows = state.range(0), cols = state.range(1), n_tok = state.range(2);
   const Format f = static_cast<Format>(state.range(3));
-  std::mt19937 rng(5);
-  std::normal_distribution<float> nd(0.0f, 0.05f);
-  std::vector<float> v(static_cast<size_t>(rows * cols));
-  for (auto& x : v) x = nd(rng);
-  std::vector<uint8_t> bytes(format_bytes(f, v.size()));
-  (void)quantize_matrix(f, v.data(), rows, cols, bytes.data(), nullptr, QuantOptions{.search = false});
-  TensorView t;
-  t.format = f;
-  t.shape = {rows, cols};
-  t.data = bytes.data();
-  t.nbytes = bytes.size();
+  const std::vector<uint8_t> bytes = bench::random_weights(f, rows, cols, 5);
   ops::PackedWeights store;
-  const TensorView w = store.pack(t);
+  const TensorView w = store.pack(bench::weights_view(f, rows, cols, bytes));
+  std::mt19937 rng(6);
+  std::normal_distribution<float> nd(0.0f, 0.05f);
   std::vector<float> x(static_cast<size_t>(n_tok * cols)), y(static_cast<size_t>(n_tok * rows));
   for (auto& e : x) e = nd(rng) * 20;
   for (auto _ : state) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,9 +54,9 @@ constexpr Tier kTiers[] = {
     {"neon", has_neon, register_neon},
 };
 #else
-constexpr Tier kTiers[1] = {{"none", [] { return false; }, nullptr}};  // reference only
+constexpr std::array<Tier, 0> kTiers{};  // the reference tier alone
 #endif
-constexpr int kTierCount = static_cast<int>(sizeof(kTiers) / sizeof(kTiers[0]));
+constexpr int kTierCount = static_cast<int>(std::size(kTiers));
 
 KernelTable build_reference() {
   KernelTable t;

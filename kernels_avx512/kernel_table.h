@@ -50,8 +50,6 @@ const KernelTable& table_at(int i);
 // WeightRows of a 2-D tensor (what gemm kernels read; no ISA code touches TensorView).
 WeightRows weight_rows(const TensorView& w);
 
-// qsum[g] = sum of q[32g .. 32g + 31] for g < n / 32 (ActView::qsum of one token).
-
 // The definition of PrepareQ16Fn (the reference tier's prepare_q16).
 void prepare_q16(const float* x, int64_t n, int16_t* q, float* d);
 

@@ -38,24 +38,33 @@ inline __m512 abs_max32(const float* x) {
   return _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x)), _mm512_abs_ps(_mm512_loadu_ps(x + 16)));
 }
 
-// Sixteen groups at a time: their maxima and integer sums reduced together (simd::fold16_ps),
-// the scales divided as one vector; the per-group reductions were most of the work (prefill
-// converts ~100 M activations per 512-token prompt of Qwen3-0.6B).
+// The scales of sixteen consecutive groups of 32 (max|x| / qmax), their maxima reduced
+// together (simd::fold16_ps), and inv[i] = 1 / scale where kUsed (the reference's test: scale
+// != 0 for q8, scale > 0 for q16), else 0. The per-group reductions were most of the work
+// (prefill converts ~100 M activations per 512-token prompt of Qwen3-0.6B).
+template <int kUsed>
+inline __m512 scales16(const float* x, float qmax, float inv[16]) {
+  __m512 part[16];
+  for (int i = 0; i < 16; ++i) part[i] = abs_max32(x + 32 * i);
+  const __m512 scale = _mm512_div_ps(simd::fold16_ps(part, [](__m512 a, __m512 b) { return _mm512_max_ps(a, b); }),
+                                     _mm512_set1_ps(qmax));
+  const __mmask16 used = _mm512_cmp_ps_mask(scale, _mm512_setzero_ps(), kUsed);
+  _mm512_storeu_ps(inv, _mm512_maskz_div_ps(used, _mm512_set1_ps(1.0f), scale));
+  return scale;
+}
+
+// Sixteen groups at a time (scales16), their integer sums reduced together as well.
 void prepare_q8(const float* x, int64_t n, int8_t* q, float* d, float* ds, int32_t* qsum) {
   const int64_t groups = n / 32;
   int64_t g0 = 0;
-  const auto max = [](__m512 a, __m512 b) { return _mm512_max_ps(a, b); };
   const auto add_i32 = [](__m512 a, __m512 b) {
     return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
   };
   for (; g0 + 16 <= groups; g0 += 16) {
     const float* xg = x + g0 * 32;
-    __m512 part[16];
-    for (int i = 0; i < 16; ++i) part[i] = abs_max32(xg + 32 * i);
-    const __m512 scale = _mm512_div_ps(simd::fold16_ps(part, max), _mm512_set1_ps(127.0f));
-    const __mmask16 nonzero = _mm512_cmp_ps_mask(scale, _mm512_setzero_ps(), _CMP_NEQ_UQ);
     alignas(64) float inv[16];
-    _mm512_store_ps(inv, _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), scale));
+    const __m512 scale = scales16<_CMP_NEQ_UQ>(xg, 127.0f, inv);
+    __m512 part[16];
     for (int i = 0; i < 16; ++i) {
       __m512i qa, qb;
       quantize_group(xg + 32 * i, _mm512_set1_ps(inv[i]), q + (g0 + i) * 32, qa, qb);
@@ -79,7 +88,7 @@ void prepare_q8(const float* x, int64_t n, int8_t* q, float* d, float* ds, int32
 }
 
 // kernel_table.h prepare_q16, same arithmetic: cvtps rounds to nearest even, as lrint does.
-// Sixteen groups' maxima reduced together, as prepare_q8.
+// Sixteen groups at a time (scales16), as prepare_q8.
 void prepare_q16(const float* x, int64_t n, int16_t* q, float* d) {
   const int64_t groups = n / 32;
   const auto quantize = [&](int64_t g, __m512 inv) {
@@ -89,12 +98,8 @@ void prepare_q16(const float* x, int64_t n, int16_t* q, float* d) {
   };
   int64_t g0 = 0;
   for (; g0 + 16 <= groups; g0 += 16) {
-    __m512 part[16];
-    for (int i = 0; i < 16; ++i) part[i] = abs_max32(x + (g0 + i) * 32);
-    const __m512 scale = _mm512_div_ps(simd::fold16_ps(part, [](__m512 a, __m512 b) { return _mm512_max_ps(a, b); }),
-                                       _mm512_set1_ps(32767.0f));
     alignas(64) float inv[16];
-    _mm512_store_ps(inv, _mm512_maskz_div_ps(_mm512_cmp_ps_mask(scale, _mm512_setzero_ps(), _CMP_GT_OQ), _mm512_set1_ps(1.0f), scale));
+    const __m512 scale = scales16<_CMP_GT_OQ>(x + g0 * 32, 32767.0f, inv);
     for (int i = 0; i < 16; ++i) quantize(g0 + i, _mm512_set1_ps(inv[i]));
     _mm512_storeu_ps(d + g0, scale);
   }

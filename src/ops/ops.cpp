@@ -214,13 +214,9 @@ void matmul_many(std::span<const MatmulCall> calls) {
   for (size_t i = 0; i < jobs.size(); ++i)
     for (int64_t c = 0; c < jobs[i].n_chunks; ++c) items.emplace_back(i, c);
   const int64_t n_items = static_cast<int64_t>(items.size());
-  auto item = [&](int64_t k) { run_chunk(jobs[items[static_cast<size_t>(k)].first], items[static_cast<size_t>(k)].second); };
-  if (threads == 1) {
-    for (int64_t k = 0; k < n_items; ++k) item(k);
-    return;
-  }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int64_t k = 0; k < n_items; ++k) item(k);
+  for_items(n_items, threads, [&](int64_t k) {
+    run_chunk(jobs[items[static_cast<size_t>(k)].first], items[static_cast<size_t>(k)].second);
+  });
 }
 
 void matmul_many(std::span<const TensorView* const> ws, PreparedInput& x, std::span<float* const> ys) {

@@ -22,6 +22,18 @@ void for_rows(int64_t n, bool parallel, const Body& body) {
   for (int64_t r = 0; r < n; ++r) body(r);
 }
 
+// body(k) for k in [0, n): handed out one at a time across `threads` threads (uneven items,
+// both threads finish together), else in order on the calling thread.
+template <class Body>
+void for_items(int64_t n, int threads, const Body& body) {
+  if (threads <= 1) {
+    for (int64_t k = 0; k < n; ++k) body(k);
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t k = 0; k < n; ++k) body(k);
+}
+
 // body(me) once on each of `threads` threads (me = 0 .. threads - 1); with one thread, on the
 // calling thread alone.
 template <class Body>
