@@ -2,7 +2,8 @@
 // them: one token times one matrix after another, each matrix read once from DRAM (copies cycle
 // through 512 MiB, past any cache). Reported as weight bytes/s: compare with the DRAM read
 // bandwidth of `hearth bench --roofline`; the gap between small and large matrices is the fixed
-// cost of one call (fork, join, the prefetch stream starting again). Threads: OMP_NUM_THREADS.
+// cost of one call (hand-off to the threads, the wait for the last block, the prefetch stream
+// starting again). Threads: OMP_NUM_THREADS.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -55,11 +56,14 @@ void decode_matmul(benchmark::State& state, bool kernel_only) {
       benchmark::DoNotOptimize(y.data());
     }
   } else {
-    for (auto _ : state) {
-      ops::matmul(ws[i], x.data(), 1, y.data());
-      i = (i + 1) % ws.size();
-      benchmark::DoNotOptimize(y.data());
-    }
+    // In a thread team, as a forward pass runs its matmuls (ops::with_team).
+    ops::with_team(ops::num_threads(), [&] {
+      for (auto _ : state) {
+        ops::matmul(ws[i], x.data(), 1, y.data());
+        i = (i + 1) % ws.size();
+        benchmark::DoNotOptimize(y.data());
+      }
+    });
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(one.size()));
 }

@@ -97,26 +97,21 @@ void AttentionGqa::attend_row_by_row(const LayerContext& ctx, const float* q, fl
                                      AttentionProbsCapture& probs) const {
   const AttentionGqaConfig& c = config_;
   const int64_t n = ctx.n_rows(), q_width = c.n_head * c.head_dim, group = c.n_head / c.n_head_kv;
-#pragma omp parallel
-  {
-    AttendScratch scratch(ctx.cache.precision(), probs.max_ctx(), c.head_dim, c.head_dim);
-#pragma omp for collapse(2) schedule(dynamic, 1)
-    for (int64_t r = 0; r < n; ++r) {
-      for (int64_t h = 0; h < c.n_head; ++h) {
-        const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-        const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
-        const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
-        const int64_t start = window_start(kv, end);
-        const int64_t kv_off = (h / group) * c.head_dim;
-        attend_one_head(
-            q + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
-            [&](int64_t p) { return kv.k(start + p, kv_off, c.head_dim, scratch.k_slot(p)); },
-            [&](int64_t p) { return kv.v(start + p, kv_off, c.head_dim, scratch.v_slot(p)); },
-            scratch.scores(), scratch.rows(), attn + r * q_width + h * c.head_dim);
-        probs.store(r, h, start, scratch.scores(), end - start);
-      }
-    }
-  }
+  const auto make_scratch = [&] { return AttendScratch(ctx.cache.precision(), probs.max_ctx(), c.head_dim, c.head_dim); };
+  ops::for_items_with(n * c.n_head, ops::num_threads(), make_scratch, [&](AttendScratch& scratch, int64_t k) {
+    const int64_t r = k / c.n_head, h = k % c.n_head;
+    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+    const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+    const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
+    const int64_t start = window_start(kv, end);
+    const int64_t kv_off = (h / group) * c.head_dim;
+    attend_one_head(
+        q + r * q_width + h * c.head_dim, c.head_dim, c.head_dim, end - start, c.scale,
+        [&](int64_t p) { return kv.k(start + p, kv_off, c.head_dim, scratch.k_slot(p)); },
+        [&](int64_t p) { return kv.v(start + p, kv_off, c.head_dim, scratch.v_slot(p)); },
+        scratch.scores(), scratch.rows(), attn + r * q_width + h * c.head_dim);
+    probs.store(r, h, start, scratch.scores(), end - start);
+  });
 }
 
 // Blocks of consecutive rows of one sequence x the query heads of one KV head share every read
@@ -136,54 +131,53 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
   block_first.push_back(n);
   const int64_t n_blocks = static_cast<int64_t>(block_first.size()) - 1;
   const bool decoded = ctx.cache.precision() != KvPrecision::kF32;  // rows decoded into scratch
-#pragma omp parallel
-  {
+  struct BlockScratch {  // per thread, reused across its blocks
     std::vector<const float*> qp, kp, vp;
     std::vector<float*> op;
     std::vector<int64_t> begin, end;
     std::vector<float> scratch, k_rows, v_rows;
-#pragma omp for collapse(2) schedule(dynamic, 1)
-    for (int64_t b = 0; b < n_blocks; ++b) {
-      for (int64_t hk = 0; hk < c.n_head_kv; ++hk) {
-        const int64_t r0 = block_first[static_cast<size_t>(b)], r1 = block_first[static_cast<size_t>(b + 1)];
-        const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_ids[static_cast<size_t>(r0)]);
-        int64_t lo = INT64_MAX, hi = 0;
-        for (int64_t r = r0; r < r1; ++r) {
-          const int64_t e = ctx.batch.positions[static_cast<size_t>(r)] + 1;
-          lo = std::min(lo, window_start(kv, e));
-          hi = std::max(hi, e);
-        }
-        const int64_t span = hi - lo, n_q = (r1 - r0) * group, kv_off = hk * c.head_dim;
-        kp.resize(static_cast<size_t>(span));
-        vp.resize(kp.size());
-        if (decoded) {
-          k_rows.resize(static_cast<size_t>(span * c.head_dim));
-          v_rows.resize(k_rows.size());
-        }
-        for (int64_t p = 0; p < span; ++p) {
-          kp[p] = kv.k(lo + p, kv_off, c.head_dim, decoded ? k_rows.data() + p * c.head_dim : nullptr);
-          vp[p] = kv.v(lo + p, kv_off, c.head_dim, decoded ? v_rows.data() + p * c.head_dim : nullptr);
-        }
-        qp.clear();
-        op.clear();
-        begin.clear();
-        end.clear();
-        for (int64_t r = r0; r < r1; ++r) {
-          const int64_t e = ctx.batch.positions[static_cast<size_t>(r)] + 1;
-          for (int64_t h = hk * group; h < (hk + 1) * group; ++h) {
-            qp.push_back(q + r * q_width + h * c.head_dim);
-            op.push_back(attn + r * q_width + h * c.head_dim);
-            begin.push_back(window_start(kv, e) - lo);
-            end.push_back(e - lo);
-          }
-        }
-        scratch.resize(static_cast<size_t>(kernels::attend_scratch_floats(n_q, span, c.head_dim, c.head_dim)));
-        const kernels::AttendBlock blk{qp.data(), op.data(), begin.data(), end.data(), n_q,
-                                       kp.data(), vp.data(), c.head_dim, c.head_dim, c.scale};
-        ops::attend(blk, scratch.data());
+  };
+  const auto make_scratch = [] { return BlockScratch{}; };
+  ops::for_items_with(n_blocks * c.n_head_kv, ops::num_threads(), make_scratch, [&](BlockScratch& t, int64_t k) {
+    auto& [qp, kp, vp, op, begin, end, scratch, k_rows, v_rows] = t;
+    const int64_t b = k / c.n_head_kv, hk = k % c.n_head_kv;
+    const int64_t r0 = block_first[static_cast<size_t>(b)], r1 = block_first[static_cast<size_t>(b + 1)];
+    const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_ids[static_cast<size_t>(r0)]);
+    int64_t lo = INT64_MAX, hi = 0;
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t e = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+      lo = std::min(lo, window_start(kv, e));
+      hi = std::max(hi, e);
+    }
+    const int64_t span = hi - lo, n_q = (r1 - r0) * group, kv_off = hk * c.head_dim;
+    kp.resize(static_cast<size_t>(span));
+    vp.resize(kp.size());
+    if (decoded) {
+      k_rows.resize(static_cast<size_t>(span * c.head_dim));
+      v_rows.resize(k_rows.size());
+    }
+    for (int64_t p = 0; p < span; ++p) {
+      kp[p] = kv.k(lo + p, kv_off, c.head_dim, decoded ? k_rows.data() + p * c.head_dim : nullptr);
+      vp[p] = kv.v(lo + p, kv_off, c.head_dim, decoded ? v_rows.data() + p * c.head_dim : nullptr);
+    }
+    qp.clear();
+    op.clear();
+    begin.clear();
+    end.clear();
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t e = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+      for (int64_t h = hk * group; h < (hk + 1) * group; ++h) {
+        qp.push_back(q + r * q_width + h * c.head_dim);
+        op.push_back(attn + r * q_width + h * c.head_dim);
+        begin.push_back(window_start(kv, e) - lo);
+        end.push_back(e - lo);
       }
     }
-  }
+    scratch.resize(static_cast<size_t>(kernels::attend_scratch_floats(n_q, span, c.head_dim, c.head_dim)));
+    const kernels::AttendBlock blk{qp.data(), op.data(), begin.data(), end.data(), n_q,
+                                   kp.data(), vp.data(), c.head_dim, c.head_dim, c.scale};
+    ops::attend(blk, scratch.data());
+  });
 }
 
 // One row (decode): its positions split into one contiguous run per thread, each run read
@@ -191,7 +185,7 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
 // a running softmax per query head; the threads' partial softmaxes are merged at the end.
 void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float* attn) const {
   constexpr int64_t kChunk = 64;             // positions per kernel call (their rows stay in L2)
-  constexpr int64_t kPositionsPerThread = 32;   // fewer: one thread (a fork costs more)
+  constexpr int64_t kPositionsPerThread = 16;   // fewer: one thread (the hand-off and merge cost more)
   const AttentionGqaConfig& c = config_;
   const int64_t n_head = c.n_head, dv = c.head_dim, group = c.n_head / c.n_head_kv, width = kv_width();
   const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_ids[0]);

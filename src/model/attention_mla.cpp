@@ -7,6 +7,7 @@
 #include "src/model/attention_gqa.h"
 #include "src/model/attention_probs.h"
 #include "src/ops/ops.h"
+#include "src/ops/parallel.h"
 
 namespace hearth {
 namespace {
@@ -116,25 +117,20 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
   const int64_t n = ctx.n_rows(), qk = d.qk_head_dim(), dv = d.v_head_dim;
   AttentionProbsCapture probs(ctx, d.n_head);
   const int64_t max_ctx = probs.max_ctx();
-#pragma omp parallel
-  {
-    AttendScratch scratch(ctx.cache.precision(), max_ctx, qk, dv);
-#pragma omp for collapse(2) schedule(dynamic, 1)
-    for (int64_t r = 0; r < n; ++r) {
-      for (int64_t h = 0; h < d.n_head; ++h) {
-        const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-        const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
-        const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
-        const int64_t first = kv.begin();
-        attend_one_head(
-            q + (r * d.n_head + h) * qk, qk, dv, end - first, config_.scale,
-            [&](int64_t p) { return kv.k(first + p, h * qk, qk, scratch.k_slot(p)); },
-            [&](int64_t p) { return kv.v(first + p, h * dv, dv, scratch.v_slot(p)); },
-            scratch.scores(), scratch.rows(), attn + (r * d.n_head + h) * dv);
-        probs.store(r, h, first, scratch.scores(), end - first);
-      }
-    }
-  }
+  const auto make_scratch = [&] { return AttendScratch(ctx.cache.precision(), max_ctx, qk, dv); };
+  ops::for_items_with(n * d.n_head, ops::num_threads(), make_scratch, [&](AttendScratch& scratch, int64_t k) {
+    const int64_t r = k / d.n_head, h = k % d.n_head;
+    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+    const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+    const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
+    const int64_t first = kv.begin();
+    attend_one_head(
+        q + (r * d.n_head + h) * qk, qk, dv, end - first, config_.scale,
+        [&](int64_t p) { return kv.k(first + p, h * qk, qk, scratch.k_slot(p)); },
+        [&](int64_t p) { return kv.v(first + p, h * dv, dv, scratch.v_slot(p)); },
+        scratch.scores(), scratch.rows(), attn + (r * d.n_head + h) * dv);
+    probs.store(r, h, first, scratch.scores(), end - first);
+  });
   probs.publish();
 }
 
@@ -148,71 +144,62 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
 
   std::vector<float> q_abs(static_cast<size_t>(n * d.n_head * kw));   // [n][n_head][kv_lora_rank + qk_rope]
   std::vector<float> o_lat(static_cast<size_t>(n * d.n_head * rank)); // [n][n_head][kv_lora_rank]
-#pragma omp parallel
-  {
-    // Query side: q_abs_h = [W_UK_h^T q_nope_h | q_pe_h].
-#pragma omp for collapse(2)
-    for (int64_t r = 0; r < n; ++r) {
-      for (int64_t h = 0; h < d.n_head; ++h) {
-        const float* qh = q + (r * d.n_head + h) * qk;
-        float* qa = q_abs.data() + (r * d.n_head + h) * kw;
-        std::fill(qa, qa + rank, 0.0f);
-        const float* w_uk = w_uk_.data() + h * nope * rank;
-        for (int64_t i = 0; i < nope; ++i) {
-          ops::axpy(qh[i], w_uk + i * rank, rank, qa);
-        }
-        std::copy(qh + nope, qh + qk, qa + rank);
-      }
-    }
+  const int threads = ops::num_threads();
+  // Query side: q_abs_h = [W_UK_h^T q_nope_h | q_pe_h].
+  ops::for_rows(n * d.n_head, n * d.n_head >= 2, [&](int64_t k) {
+    const float* qh = q + k * qk;
+    float* qa = q_abs.data() + k * kw;
+    std::fill(qa, qa + rank, 0.0f);
+    const float* w_uk = w_uk_.data() + (k % d.n_head) * nope * rank;
+    for (int64_t i = 0; i < nope; ++i) ops::axpy(qh[i], w_uk + i * rank, rank, qa);
+    std::copy(qh + nope, qh + qk, qa + rank);
+  });
 
-    // Scores against [c_kv | k_pe] of every cached position, softmax, latent-weighted sum;
-    // a block of heads shares each read of a cache row.
-    std::vector<float> scores(static_cast<size_t>(kHeadBlock * max_ctx));
-    std::vector<float> row_buf(static_cast<size_t>(kw));
-#pragma omp for collapse(2) schedule(dynamic, 1)
-    for (int64_t r = 0; r < n; ++r) {
-      for (int64_t b = 0; b < n_block; ++b) {
-        const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-        const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
-        const int64_t first = kv.begin();
-        const int64_t len = ctx.batch.positions[static_cast<size_t>(r)] + 1 - first;  // positions seen
-        const int64_t h0 = b * kHeadBlock, nh = std::min(kHeadBlock, d.n_head - h0);
-        const float* qa = q_abs.data() + (r * d.n_head + h0) * kw;
-        for (int64_t p = 0; p < len; ++p) {
-          const float* row = kv.k(first + p, 0, kw, row_buf.data());
-          for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * len + p)] = ops::dot(qa + h * kw, row, kw) * config_.scale;
-        }
-        for (int64_t h = 0; h < nh; ++h) {
-          float* s = scores.data() + h * len;
-          const float mx = *std::max_element(s, s + len);
-          double sum = 0;
-          for (int64_t p = 0; p < len; ++p) sum += s[p] = std::exp(s[p] - mx);
-          const float inv = static_cast<float>(1.0 / sum);
-          for (int64_t p = 0; p < len; ++p) s[p] *= inv;
-          probs.store(r, h0 + h, first, s, len);
-        }
-        float* ol = o_lat.data() + (r * d.n_head + h0) * rank;
-        std::fill(ol, ol + nh * rank, 0.0f);
-        for (int64_t p = 0; p < len; ++p) {
-          const float* c_kv = kv.k(first + p, 0, rank, row_buf.data());
-          for (int64_t h = 0; h < nh; ++h) {
-            ops::axpy(scores[static_cast<size_t>(h * len + p)], c_kv, rank, ol + h * rank);
-          }
-        }
-      }
+  // Scores against [c_kv | k_pe] of every cached position, softmax, latent-weighted sum;
+  // a block of heads shares each read of a cache row.
+  struct RowScratch {
+    std::vector<float> scores, row_buf;
+  };
+  const auto make_scratch = [&] {
+    return RowScratch{std::vector<float>(static_cast<size_t>(kHeadBlock * max_ctx)), std::vector<float>(static_cast<size_t>(kw))};
+  };
+  ops::for_items_with(n * n_block, threads, make_scratch, [&](RowScratch& t, int64_t k) {
+    auto& [scores, row_buf] = t;
+    const int64_t r = k / n_block, b = k % n_block;
+    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+    const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
+    const int64_t first = kv.begin();
+    const int64_t len = ctx.batch.positions[static_cast<size_t>(r)] + 1 - first;  // positions seen
+    const int64_t h0 = b * kHeadBlock, nh = std::min(kHeadBlock, d.n_head - h0);
+    const float* qa = q_abs.data() + (r * d.n_head + h0) * kw;
+    for (int64_t p = 0; p < len; ++p) {
+      const float* row = kv.k(first + p, 0, kw, row_buf.data());
+      for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * len + p)] = ops::dot(qa + h * kw, row, kw) * config_.scale;
     }
+    for (int64_t h = 0; h < nh; ++h) {
+      float* s = scores.data() + h * len;
+      const float mx = *std::max_element(s, s + len);
+      double sum = 0;
+      for (int64_t p = 0; p < len; ++p) sum += s[p] = std::exp(s[p] - mx);
+      const float inv = static_cast<float>(1.0 / sum);
+      for (int64_t p = 0; p < len; ++p) s[p] *= inv;
+      probs.store(r, h0 + h, first, s, len);
+    }
+    float* ol = o_lat.data() + (r * d.n_head + h0) * rank;
+    std::fill(ol, ol + nh * rank, 0.0f);
+    for (int64_t p = 0; p < len; ++p) {
+      const float* c_kv = kv.k(first + p, 0, rank, row_buf.data());
+      for (int64_t h = 0; h < nh; ++h) ops::axpy(scores[static_cast<size_t>(h * len + p)], c_kv, rank, ol + h * rank);
+    }
+  });
 
-    // Output side: attn_h = W_UV_h o_lat_h.
-#pragma omp for collapse(2)
-    for (int64_t r = 0; r < n; ++r) {
-      for (int64_t h = 0; h < d.n_head; ++h) {
-        const float* ol = o_lat.data() + (r * d.n_head + h) * rank;
-        const float* w_uv = w_uv_.data() + h * dv * rank;
-        float* a = attn + (r * d.n_head + h) * dv;
-        for (int64_t e = 0; e < dv; ++e) a[e] = ops::dot(w_uv + e * rank, ol, rank);
-      }
-    }
-  }
+  // Output side: attn_h = W_UV_h o_lat_h.
+  ops::for_rows(n * d.n_head, n * d.n_head >= 2, [&](int64_t k) {
+    const float* ol = o_lat.data() + k * rank;
+    const float* w_uv = w_uv_.data() + (k % d.n_head) * dv * rank;
+    float* a = attn + k * dv;
+    for (int64_t e = 0; e < dv; ++e) a[e] = ops::dot(w_uv + e * rank, ol, rank);
+  });
   probs.publish();
 }
 

@@ -45,6 +45,9 @@ class Transformer final : public Model {
   const WeightSource& weights() const override { return *weights_; }
 
  private:
+  // The pass itself, on the calling thread driving the pass's thread team (ops::with_team).
+  Status run_layers(const Batch& batch, KvCache& cache, std::vector<float>& logits, Probe* probe);
+
   std::shared_ptr<const WeightSource> weights_;
   TransformerSpec spec_;
 };

@@ -1,7 +1,5 @@
 #include "src/ops/ops.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -200,7 +198,7 @@ void matmul_many(std::span<const MatmulCall> calls) {
   // A fork and join costs microseconds: under 2^15 multiply-adds, or in decode under 256 KiB of
   // weights (a MoE router: about 6 us of streaming), one thread does the work alone.
   const bool small = work < (1 << 15) || (max_tok <= 2 && bytes < (256 << 10));
-  const int threads = small ? 1 : omp_get_max_threads();
+  const int threads = small ? 1 : num_threads();
   std::vector<MatmulJob> jobs;
   for (const MatmulCall& c : calls) jobs.push_back(plan(*c.w, *c.x, c.y, threads));
   // Decode (1-2 tokens) is bound by memory: contiguous byte shares with stealing (run_decode;
@@ -293,11 +291,5 @@ void attend(const kernels::AttendBlock& b, float* scratch) { kernels::kernel_tab
 void attend_rows(const kernels::AttendRows& a, const kernels::AttendState& s, float* scratch) {
   kernels::kernel_table().row.attend_rows(a, s, scratch);
 }
-
-void set_num_threads(int n) {
-  if (n > 0) omp_set_num_threads(n);
-}
-
-int num_threads() { return omp_get_max_threads(); }
 
 }  // namespace hearth::ops

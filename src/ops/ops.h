@@ -13,6 +13,7 @@
 
 #include "kernels_avx512/kernel_types.h"
 #include "quant/tensor.h"
+#include "src/ops/thread_team.h"  // num_threads, set_num_threads
 
 namespace hearth::ops {
 
@@ -105,9 +106,5 @@ void attend(const kernels::AttendBlock& b, float* scratch);
 // Folds whole cached rows into a running softmax (kernels::AttendRows, decode); scratch holds
 // kernels::attend_rows_scratch_floats(...) floats. Single-threaded.
 void attend_rows(const kernels::AttendRows& a, const kernels::AttendState& s, float* scratch);
-
-// Threads used by the parallel ops (OpenMP). 0 = leave the default.
-void set_num_threads(int n);
-int num_threads();
 
 }  // namespace hearth::ops

@@ -12,6 +12,7 @@
 #include "kernels_avx512/repack_r16.h"
 #include "src/base/log.h"
 #include "src/base/status.h"
+#include "src/ops/parallel.h"
 
 namespace hearth::ops {
 namespace {
@@ -89,8 +90,7 @@ void ensure_packed(const TensorView& w) {
   if (st->filled.load(std::memory_order_acquire)) return;
   const int64_t blocks = st->rows / kernels::kPackRows;
   uint8_t* out = const_cast<uint8_t*>(w.packed);
-#pragma omp parallel for schedule(static) if (blocks >= 8)
-  for (int64_t b = 0; b < blocks; ++b) kernels::repack_r16(st->format, st->source, st->cols, b, b + 1, out);
+  for_rows(blocks, blocks >= 8, [&](int64_t b) { kernels::repack_r16(st->format, st->source, st->cols, b, b + 1, out); });
   st->filled.store(1, std::memory_order_release);
   if (st->release) (*st->release)(w);
 }

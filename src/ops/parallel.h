@@ -1,49 +1,64 @@
-// Parallel loops and regions that enter OpenMP only when there is more than one thread's work.
-// OpenMP's `parallel ... if (false)` still builds a team of one thread (about 1.2 us on the
-// development machine), and decode passes several such loops per layer; below the threshold
-// these run as plain code on the calling thread.
+// Parallel loops and regions. Inside a forward pass they run on the pass's thread team
+// (thread_team.h: a hand-off, not a fork); elsewhere they open an OpenMP region. Below their
+// thresholds they run as plain code on the calling thread: OpenMP's `parallel ... if (false)`
+// still builds a team of one (about 1.2 us on the development machine).
 #pragma once
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
+
+#include "src/ops/thread_team.h"
 
 namespace hearth::ops {
 
-// body(r) for r in [0, n): statically split across the threads when `parallel`, else in order
-// on the calling thread.
-template <class Body>
-void for_rows(int64_t n, bool parallel, const Body& body) {
-  if (!parallel) {
-    for (int64_t r = 0; r < n; ++r) body(r);
-    return;
-  }
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < n; ++r) body(r);
-}
-
-// body(k) for k in [0, n): handed out one at a time across `threads` threads (uneven items,
-// both threads finish together), else in order on the calling thread.
-template <class Body>
-void for_items(int64_t n, int threads, const Body& body) {
-  if (threads <= 1) {
-    for (int64_t k = 0; k < n; ++k) body(k);
-    return;
-  }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int64_t k = 0; k < n; ++k) body(k);
-}
-
-// body(me) once on each of `threads` threads (me = 0 .. threads - 1); with one thread, on the
-// calling thread alone.
+// body(me) once for each me in 0 .. threads - 1, in parallel; with one thread, on the calling
+// thread alone. Every part runs even when the runtime gives fewer threads than asked for.
 template <class Body>
 void on_threads(int threads, const Body& body) {
   if (threads <= 1) {
     body(0);
     return;
   }
+  if (detail::ThreadTeam* team = detail::driven_team()) {
+    detail::run_on_team(*team, threads, [](const void* b, int me) { (*static_cast<const Body*>(b))(me); }, &body);
+    return;
+  }
 #pragma omp parallel num_threads(threads)
-  body(omp_get_thread_num());
+  for (int me = omp_get_thread_num(); me < threads; me += omp_get_num_threads()) body(me);
+}
+
+// body(r) for r in [0, n): split into equal contiguous runs across the threads when
+// `parallel`, else in order on the calling thread.
+template <class Body>
+void for_rows(int64_t n, bool parallel, const Body& body) {
+  const int threads = parallel ? static_cast<int>(std::clamp<int64_t>(n, 1, num_threads())) : 1;
+  on_threads(threads, [&](int me) {
+    const int64_t end = n * (me + 1) / threads;
+    for (int64_t r = n * me / threads; r < end; ++r) body(r);
+  });
+}
+
+// body(k) for k in [0, n): handed out one at a time across `threads` threads (uneven items,
+// all threads finish together), else in order on the calling thread.
+template <class Body>
+void for_items(int64_t n, int threads, const Body& body) {
+  WorkQueue items(n);
+  on_threads(threads, [&](int) {
+    for (int64_t k; items.take(k);) body(k);
+  });
+}
+
+// As for_items, with state each thread makes once for all its items (scratch buffers):
+// body(state, k), state = make_state().
+template <class MakeState, class Body>
+void for_items_with(int64_t n, int threads, const MakeState& make_state, const Body& body) {
+  WorkQueue items(n);
+  on_threads(threads, [&](int) {
+    auto state = make_state();
+    for (int64_t k; items.take(k);) body(state, k);
+  });
 }
 
 }  // namespace hearth::ops

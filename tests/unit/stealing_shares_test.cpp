@@ -99,17 +99,19 @@ TEST(StealingShares, DecodeMatmulEqualsBatchedPath) {
   PreparedInput all(x.data(), n_batch, cols);
   float* ys[3] = {batched[0].data(), batched[1].data(), batched[2].data()};
   matmul_many(ws, all, ys);
+  for (bool in_team : {false, true})  // a forward pass runs its matmuls in a thread team
   for (int64_t n_tok : {1, 2}) {
     std::vector<std::vector<float>> got(3);
     for (int i = 0; i < 3; ++i) got[i].assign(static_cast<size_t>(n_tok * rows[i]), -1e30f);
     PreparedInput in(x.data(), n_tok, cols);
     float* gs[3] = {got[0].data(), got[1].data(), got[2].data()};
-    matmul_many(ws, in, gs);
+    if (in_team) with_team(num_threads(), [&] { matmul_many(ws, in, gs); }); else matmul_many(ws, in, gs);
     for (int i = 0; i < 3; ++i)
       for (int64_t k = 0; k < n_tok * rows[i]; ++k) {
         const float want = batched[i][static_cast<size_t>(k)];
         ASSERT_NEAR(got[i][static_cast<size_t>(k)], want, 1e-4f * (1.0f + std::abs(want)))
-            << "matrix " << i << " token " << k / rows[i] << " row " << k % rows[i] << ", " << n_tok << " tokens";
+            << "matrix " << i << " token " << k / rows[i] << " row " << k % rows[i] << ", " << n_tok << " tokens"
+            << (in_team ? ", in a team" : "");
       }
   }
 }
