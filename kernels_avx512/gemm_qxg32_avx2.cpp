@@ -3,13 +3,14 @@
 // Integer dot of a block, exactly (quant/codec.h dot_row_q8act): the 32 weights are decoded to
 // signed bytes (level values), then maddubs(|w|, x * sign(w)) multiplies byte pairs into int16
 // without overflow (|w| <= 127, |x| <= 127) and madd(., 1) sums them into 8 int32 lanes; one
-// convert and one FMA per block apply the two scales.
+// convert and one FMA per block apply the two scales (q4g32z: its raw nibbles as levels, plus
+// its minimum times the activations' block sum, ds).
 // Float activations (q8g32, as on every tier, for its KL bar; bf16/f16): weights widened to float
 // in registers, FMA.
 // Activations: prepare_q8 (int8 groups for the integer kernels).
 // Tiles: 2 rows x up to 4 tokens for the integer kernels, 1 row x up to 4 tokens for the float
 // ones (16 ymm registers); each row is read once per token tile.
-// Not here: packed layouts (AVX-512 only), q4g32z (reference kernel).
+// Not here: packed layouts (AVX-512 only).
 #include <immintrin.h>
 
 #include <cstring>
@@ -45,11 +46,13 @@ inline __m256i nibbles(const uint8_t* q) {
 
 struct Q4 {  // level = nibble - 8
   static constexpr int kBytes = 18;
+  static constexpr bool kMin = false;
   static __m256i levels(const uint8_t* b) { return _mm256_sub_epi8(nibbles(b + 2), _mm256_set1_epi8(8)); }
 };
 
 struct Q4NL {  // level = kCodebookQ4NL[nibble] (quant/blocks.h)
   static constexpr int kBytes = 18;
+  static constexpr bool kMin = false;
   static __m256i levels(const uint8_t* b) {
     const __m256i lut = _mm256_broadcastsi128_si256(
         _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113));
@@ -59,6 +62,7 @@ struct Q4NL {  // level = kCodebookQ4NL[nibble] (quant/blocks.h)
 
 struct Q6 {  // level = (low nibble | high 2 bits << 4) - 32
   static constexpr int kBytes = 26;
+  static constexpr bool kMin = false;
   static __m256i levels(const uint8_t* b) {
     const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + 18));
     const __m128i m3 = _mm_set1_epi8(3);
@@ -67,6 +71,13 @@ struct Q6 {  // level = (low nibble | high 2 bits << 4) - 32
     const __m256i high = _mm256_slli_epi16(_mm256_set_m128i(_mm_unpacklo_epi64(h2, h3), _mm_unpacklo_epi64(h0, h1)), 4);
     return _mm256_sub_epi8(_mm256_or_si256(nibbles(b + 2), high), _mm256_set1_epi8(32));
   }
+};
+
+struct Q4Z {  // value = scale * nibble + min: the nibbles as levels, the minimum added per block
+  static constexpr int kBytes = 20;
+  static constexpr bool kMin = true;
+  static __m256i levels(const uint8_t* b) { return nibbles(b + 4); }
+  static float min(const uint8_t* b) { return f16_at(b + 2); }
 };
 
 // Sum of w[i] * x[i] over 32 signed bytes, as 8 int32 lanes.
@@ -78,25 +89,29 @@ inline __m256i dot32(__m256i w, __m256i x) {
 template <class F, int R, int T>
 void int_tile(const WeightRows& w, const ActView& x, int64_t o, int64_t t0, float* y, int64_t ldy) {
   __m256 acc[R][T];
+  float by_min[R][T] = {};  // q4g32z: sum of min * ds over the blocks
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
   for (int64_t g = 0; g < w.n_in / 32; ++g) {
     __m256i wl[R];
-    float wd[R];
+    float wd[R], wm[R];
     for (int r = 0; r < R; ++r) {
       const uint8_t* b = w.data + (o + r) * w.row_bytes + g * F::kBytes;
       wl[r] = F::levels(b);
       wd[r] = f16_at(b);
+      if constexpr (F::kMin) wm[r] = F::min(b);
     }
     for (int t = 0; t < T; ++t) {
       const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q + (t0 + t) * x.ld_q + g * 32));
       const float xd = x.d[(t0 + t) * x.ld_d + g];
-      for (int r = 0; r < R; ++r)
+      for (int r = 0; r < R; ++r) {
         acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(wl[r], xq)), _mm256_set1_ps(wd[r] * xd), acc[r][t]);
+        if constexpr (F::kMin) by_min[r][t] += wm[r] * x.ds[(t0 + t) * x.ld_d + g];
+      }
     }
   }
   for (int t = 0; t < T; ++t)
-    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + o + r] = hsum8(acc[r][t]);
+    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + o + r] = hsum8(acc[r][t]) + by_min[r][t];
 }
 
 // Float weights, 8 at a time: q8g32 blocks (scaled per 32) and plain bf16 / f16 rows.
@@ -234,6 +249,7 @@ void register_avx2_quant(KernelTable& t) {
   set_gemm(t, Format::kQ4G32, gemm_int<Q4>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32NL, gemm_int<Q4NL>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ6G32, gemm_int<Q6>, ActForm::kQ8G32);
+  set_gemm(t, Format::kQ4G32Z, gemm_int<Q4Z>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ8G32, gemm_float<Q8F>, ActForm::kF32);
   set_gemm(t, Format::kBF16, gemm_float<BF16F>, ActForm::kF32);
   set_gemm(t, Format::kF16, gemm_float<F16F>, ActForm::kF32);

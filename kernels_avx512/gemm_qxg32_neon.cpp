@@ -1,11 +1,16 @@
-// AArch64 NEON integer kernels: the 4- and 6-bit g32 formats against int8 activations, and the
+// AArch64 NEON matrix kernels: the 4- and 6-bit g32 formats against int8 activations, and the
 // q8 activation preparation they read (the reference arithmetic exactly: vcvtaq rounds half
-// away from zero, as std::round). Integer dot of a block, exactly (quant/codec.h
-// dot_row_q8act): the 32 weights are decoded to signed bytes (level values), multiplied with
-// the activations into int16 pairs (|w|, |x| <= 127: a pair's sum fits) and accumulated into
-// int32 lanes; one convert and one FMA per block apply the two scales. Baseline ARMv8-A (no
-// dot-product extension needed). Tiles: 2 rows x up to 4 tokens.
-// Not here: float-format kernels (the portable xsimd ones), packed layouts (AVX-512 only).
+// away from zero, as std::round); q8g32, bf16 and f16 against float32 activations.
+// Integer dot of a block, exactly (quant/codec.h dot_row_q8act): the 32 weights are decoded to
+// signed bytes (level values; q4g32z's raw nibbles 0..15), multiplied with the activations into
+// int16 pairs (|w|, |x| <= 127: a pair's sum fits) and accumulated into int32 lanes; one
+// convert and one FMA per block apply the two scales (q4g32z adds its minimum times the
+// activations' block sum, ds).
+// Float activations (q8g32, as on every tier, for its KL bar; bf16/f16): weights widened to
+// float in registers, FMA.
+// Baseline ARMv8-A (no dot-product extension needed). Tiles: 2 rows x up to 4 tokens for the
+// integer kernels, 1 row x up to 4 tokens for the float ones. f32 weights: the portable xsimd
+// kernel. Not here: packed layouts (AVX-512 only).
 #include <arm_neon.h>
 
 #include <algorithm>
@@ -32,6 +37,7 @@ inline Levels nibbles(const uint8_t* q) {
 
 struct Q4 {  // level = nibble - 8
   static constexpr int kBytes = 18;
+  static constexpr bool kMin = false;
   static Levels levels(const uint8_t* b) {
     const Levels n = nibbles(b + 2);
     return {vsubq_s8(n.lo, vdupq_n_s8(8)), vsubq_s8(n.hi, vdupq_n_s8(8))};
@@ -40,6 +46,7 @@ struct Q4 {  // level = nibble - 8
 
 struct Q4NL {  // level = kCodebookQ4NL[nibble] (quant/blocks.h)
   static constexpr int kBytes = 18;
+  static constexpr bool kMin = false;
   static Levels levels(const uint8_t* b) {
     static constexpr int8_t kLut[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     const int8x16_t lut = vld1q_s8(kLut);
@@ -50,6 +57,7 @@ struct Q4NL {  // level = kCodebookQ4NL[nibble] (quant/blocks.h)
 
 struct Q6 {  // level = (low nibble | high 2 bits << 4) - 32; high bits of element 8k + j in byte j, bits 2k..2k+1
   static constexpr int kBytes = 26;
+  static constexpr bool kMin = false;
   static Levels levels(const uint8_t* b) {
     const uint8x8_t q = vld1_u8(b + 18), m3 = vdup_n_u8(3);
     const uint8x8_t h0 = vand_u8(q, m3), h1 = vand_u8(vshr_n_u8(q, 2), m3);
@@ -59,6 +67,15 @@ struct Q6 {  // level = (low nibble | high 2 bits << 4) - 32; high bits of eleme
     const int8x16_t hi = vreinterpretq_s8_u8(vshlq_n_u8(vcombine_u8(h2, h3), 4));
     return {vsubq_s8(vorrq_s8(n.lo, lo), vdupq_n_s8(32)), vsubq_s8(vorrq_s8(n.hi, hi), vdupq_n_s8(32))};
   }
+};
+
+inline float f16_at(const uint8_t* p) { return f16_to_f32(static_cast<uint16_t>(p[0] | p[1] << 8)); }
+
+struct Q4Z {  // value = scale * nibble + min: the nibbles as levels, the minimum added per block
+  static constexpr int kBytes = 20;
+  static constexpr bool kMin = true;
+  static Levels levels(const uint8_t* b) { return nibbles(b + 4); }
+  static float min(const uint8_t* b) { return f16_at(b + 2); }
 };
 
 // Sum of w[i] * x[i] over a block's 32 signed bytes, as 4 int32 lanes.
@@ -72,29 +89,32 @@ inline int32x4_t dot32(const Levels& w, const int8_t* x) {
   return vpadalq_s16(acc, p);
 }
 
-inline float f16_at(const uint8_t* p) { return f16_to_f32(static_cast<uint16_t>(p[0] | p[1] << 8)); }
-
 template <class F, int R, int T>
 void int_tile(const WeightRows& w, const ActView& x, int64_t o, int64_t t0, float* y, int64_t ldy) {
   float32x4_t acc[R][T];
+  float by_min[R][T] = {};  // q4g32z: sum of min * ds over the blocks
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t) acc[r][t] = vdupq_n_f32(0.0f);
   for (int64_t g = 0; g < w.n_in / 32; ++g) {
     Levels wl[R];
-    float wd[R];
+    float wd[R], wm[R];
     for (int r = 0; r < R; ++r) {
       const uint8_t* b = w.data + (o + r) * w.row_bytes + g * F::kBytes;
       wl[r] = F::levels(b);
       wd[r] = f16_at(b);
+      if constexpr (F::kMin) wm[r] = F::min(b);
     }
     for (int t = 0; t < T; ++t) {
       const int8_t* xq = x.q + (t0 + t) * x.ld_q + g * 32;
       const float xd = x.d[(t0 + t) * x.ld_d + g];
-      for (int r = 0; r < R; ++r) acc[r][t] = vfmaq_n_f32(acc[r][t], vcvtq_f32_s32(dot32(wl[r], xq)), wd[r] * xd);
+      for (int r = 0; r < R; ++r) {
+        acc[r][t] = vfmaq_n_f32(acc[r][t], vcvtq_f32_s32(dot32(wl[r], xq)), wd[r] * xd);
+        if constexpr (F::kMin) by_min[r][t] += wm[r] * x.ds[(t0 + t) * x.ld_d + g];
+      }
     }
   }
   for (int t = 0; t < T; ++t)
-    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + o + r] = vaddvq_f32(acc[r][t]);
+    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + o + r] = vaddvq_f32(acc[r][t]) + by_min[r][t];
 }
 
 template <class F, int R>
@@ -107,6 +127,79 @@ void gemm_int(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int6
   int64_t o = o_begin;
   for (; o + 2 <= o_end; o += 2) int_rows<F, 2>(w, x, o, y, ldy);
   if (o < o_end) int_rows<F, 1>(w, x, o, y, ldy);
+}
+
+// Float weights for the float-activation kernels: 4 at a time.
+struct Q8F {  // q8g32: fp16 scale + 32 int8 per block; the scale applied per block
+  static constexpr bool kBlocks = true;
+  static constexpr int kBytes = 34;
+  static void load32(const uint8_t* row, int64_t g, float32x4_t out[8]) {
+    const int8_t* q = reinterpret_cast<const int8_t*>(row + g * kBytes + 2);
+    for (int h = 0; h < 2; ++h) {
+      const int8x16_t v = vld1q_s8(q + 16 * h);
+      const int16x8_t lo = vmovl_s8(vget_low_s8(v)), hi = vmovl_s8(vget_high_s8(v));
+      out[4 * h + 0] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo)));
+      out[4 * h + 1] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(lo)));
+      out[4 * h + 2] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi)));
+      out[4 * h + 3] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi)));
+    }
+  }
+  static float scale(const uint8_t* row, int64_t g) { return f16_at(row + g * kBytes); }
+};
+
+struct BF16F {  // bf16: the upper half of a float32
+  static constexpr bool kBlocks = false;
+  static float32x4_t load4(const uint8_t* row, int64_t i) {
+    return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(reinterpret_cast<const uint16_t*>(row + 2 * i)), 16));
+  }
+  static float at(const uint8_t* row, int64_t i) { return bf16_to_f32(static_cast<uint16_t>(row[2 * i] | row[2 * i + 1] << 8)); }
+};
+
+struct F16F {
+  static constexpr bool kBlocks = false;
+  static float32x4_t load4(const uint8_t* row, int64_t i) {
+    return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(reinterpret_cast<const uint16_t*>(row + 2 * i))));
+  }
+  static float at(const uint8_t* row, int64_t i) { return f16_at(row + 2 * i); }
+};
+
+template <class F, int T>
+void float_tile(const WeightRows& w, const ActView& x, int64_t o, int64_t t0, float* y, int64_t ldy) {
+  const uint8_t* row = w.data + o * w.row_bytes;
+  float32x4_t acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = vdupq_n_f32(0.0f);
+  if constexpr (F::kBlocks) {
+    for (int64_t g = 0; g < w.n_in / 32; ++g) {
+      float32x4_t wv[8];
+      F::load32(row, g, wv);
+      const float d = F::scale(row, g);
+      for (int t = 0; t < T; ++t) {
+        const float* xt = x.f32 + (t0 + t) * x.ld_f32 + g * 32;
+        float32x4_t s = vmulq_f32(wv[0], vld1q_f32(xt));
+        for (int k = 1; k < 8; ++k) s = vfmaq_f32(s, wv[k], vld1q_f32(xt + 4 * k));
+        acc[t] = vfmaq_n_f32(acc[t], s, d);
+      }
+    }
+    for (int t = 0; t < T; ++t) y[(t0 + t) * ldy + o] = vaddvq_f32(acc[t]);
+    return;
+  } else {
+    int64_t i = 0;
+    for (; i + 4 <= w.n_in; i += 4) {
+      const float32x4_t wv = F::load4(row, i);
+      for (int t = 0; t < T; ++t) acc[t] = vfmaq_f32(acc[t], wv, vld1q_f32(x.f32 + (t0 + t) * x.ld_f32 + i));
+    }
+    for (int t = 0; t < T; ++t) {
+      float s = vaddvq_f32(acc[t]);
+      for (int64_t j = i; j < w.n_in; ++j) s += F::at(row, j) * x.f32[(t0 + t) * x.ld_f32 + j];
+      y[(t0 + t) * ldy + o] = s;
+    }
+  }
+}
+
+template <class F>
+void gemm_float(const WeightRows& w, const ActView& x, float* y, int64_t ldy, int64_t o_begin, int64_t o_end) {
+  for (int64_t o = o_begin; o < o_end; ++o)
+    for_token_tiles<kTok>(x.n_tok, [&]<int T>(int64_t t) { float_tile<F, T>(w, x, o, t, y, ldy); });
 }
 
 // kernel_types.h PrepareQ8Fn: scale = max|x| / 127, q = x / scale rounded half away from zero
@@ -147,6 +240,10 @@ void register_neon_quant(KernelTable& t) {
   set_gemm(t, Format::kQ4G32, gemm_int<Q4>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ4G32NL, gemm_int<Q4NL>, ActForm::kQ8G32);
   set_gemm(t, Format::kQ6G32, gemm_int<Q6>, ActForm::kQ8G32);
+  set_gemm(t, Format::kQ4G32Z, gemm_int<Q4Z>, ActForm::kQ8G32);
+  set_gemm(t, Format::kQ8G32, gemm_float<Q8F>, ActForm::kF32);
+  set_gemm(t, Format::kBF16, gemm_float<BF16F>, ActForm::kF32);
+  set_gemm(t, Format::kF16, gemm_float<F16F>, ActForm::kF32);
 }
 
 }  // namespace hearth::kernels
