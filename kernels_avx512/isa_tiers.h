@@ -14,10 +14,12 @@ struct KernelTable;
 void register_avx2(KernelTable& t);
 // Its integer and float-activation kernels for the stored formats (gemm_qxg32_avx2.cpp).
 void register_avx2_quant(KernelTable& t);
-// AArch64 NEON: row helpers (portable xsimd kernels), and the 4- and 6-bit formats' integer
-// kernels with q8 preparation (gemm_qxg32_neon.cpp).
+// AArch64 NEON: row helpers (portable xsimd kernels), and every stored format's matrix kernels
+// with q8 preparation (gemm_qxg32_neon.cpp).
 void register_neon(KernelTable& t);
 void register_neon_quant(KernelTable& t);
+// AArch64 dot-product extension: the 4- and 6-bit formats' integer kernels (gemm_qxg32_neondot.cpp).
+void register_neondot(KernelTable& t);
 // AVX-512 F/BW/VL (+F16C/FMA): float-format gemm, q8 preparation, row helpers.
 void register_avx512(KernelTable& t);
 // Its kernels over r16-packed float weights (gemm_r16_f32act_avx512.cpp).

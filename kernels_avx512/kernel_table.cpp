@@ -1,7 +1,7 @@
 // Builds the kernel table once from the CPU's features (and HEARTH_ISA), logs the choice once.
 // Tiers, lowest first: ref (scalar definitions) < avx2 (xsimd) < avx512 (F/BW/VL float
 // kernels) < avx512vnni (integer kernels) on x86-64 (cpuid); ref < neon (xsimd and NEON
-// integer kernels) on AArch64 (hwcaps). HEARTH_ISA=<tier> caps the tier; asking for a tier
+// kernels) < neondot (integer kernels on the dot-product extension) on AArch64 (hwcaps). HEARTH_ISA=<tier> caps the tier; asking for a tier
 // the CPU lacks falls back to the best one it has, with a warning.
 #include "kernels_avx512/kernel_table.h"
 
@@ -50,8 +50,10 @@ constexpr Tier kTiers[] = {
 };
 #elif defined(__aarch64__)
 bool has_neon() { return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0; }  // hwcaps: Advanced SIMD
+bool has_neondot() { return has_neon() && (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; }  // sdot/udot
 constexpr Tier kTiers[] = {
     {"neon", has_neon, register_neon},
+    {"neondot", has_neondot, register_neondot},
 };
 #else
 constexpr std::array<Tier, 0> kTiers{};  // the reference tier alone
