@@ -38,10 +38,12 @@ thread_local ThreadTeam* tl_driven = nullptr;
 
 class ThreadTeam {
  public:
-  void set_size(int size) {
-    size_ = size;
-    spins_ = size <= omp_get_num_procs() && !passive_wait_policy() ? kSpinsBeforeSleep : kSpinsPassive;
-  }
+  // Set before the region opens: the helpers spin on it from their first instruction.
+  explicit ThreadTeam(int threads)
+      : spins_(threads <= omp_get_num_procs() && !passive_wait_policy() ? kSpinsBeforeSleep : kSpinsPassive) {}
+
+  // The region's real size; read by the helpers only after the first op is published.
+  void set_size(int size) { size_ = size; }
 
   // Driver: publishes one op, runs member 0's part, waits for the helpers.
   void run(int threads, MemberFn fn, const void* body) {
@@ -113,7 +115,8 @@ class ThreadTeam {
   };
   Op op_;
   alignas(64) std::atomic<uint64_t> done_{0};  // parts finished by helpers, over all ops (never reset)
-  int size_ = 1, spins_ = kSpinsBeforeSleep;
+  const int spins_;
+  int size_ = 1;
   bool stopping_ = false, busy_ = false;
   std::exception_ptr helper_error_;
   std::mutex error_mutex_;
@@ -128,7 +131,7 @@ void with_team(int threads, void (*fn)(const void*), const void* body) {
     fn(body);
     return;
   }
-  ThreadTeam team;
+  ThreadTeam team(threads);
   std::exception_ptr error;
 #pragma omp parallel num_threads(threads)
   {
