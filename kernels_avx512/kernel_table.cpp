@@ -1,8 +1,9 @@
 // Builds the kernel table once from the CPU's features (and HEARTH_ISA), logs the choice once.
 // Tiers, lowest first: ref (scalar definitions) < avx2 (xsimd) < avx512 (F/BW/VL float
 // kernels) < avx512vnni (integer kernels) on x86-64 (cpuid); ref < neon (xsimd and NEON
-// kernels) < neondot (integer kernels on the dot-product extension) on AArch64 (hwcaps). HEARTH_ISA=<tier> caps the tier; asking for a tier
-// the CPU lacks falls back to the best one it has, with a warning.
+// kernels) < neondot (integer kernels on the dot-product extension) on AArch64 (hwcaps).
+// HEARTH_ISA=<tier> caps the tier; asking for a tier the CPU lacks falls back to the best one
+// it has, with a warning.
 #include "kernels_avx512/kernel_table.h"
 
 #include <algorithm>

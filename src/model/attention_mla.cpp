@@ -144,7 +144,6 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
 
   std::vector<float> q_abs(static_cast<size_t>(n * d.n_head * kw));   // [n][n_head][kv_lora_rank + qk_rope]
   std::vector<float> o_lat(static_cast<size_t>(n * d.n_head * rank)); // [n][n_head][kv_lora_rank]
-  const int threads = ops::num_threads();
   // Query side: q_abs_h = [W_UK_h^T q_nope_h | q_pe_h].
   ops::for_rows(n * d.n_head, n * d.n_head >= 2, [&](int64_t k) {
     const float* qh = q + k * qk;
@@ -163,7 +162,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
   const auto make_scratch = [&] {
     return RowScratch{std::vector<float>(static_cast<size_t>(kHeadBlock * max_ctx)), std::vector<float>(static_cast<size_t>(kw))};
   };
-  ops::for_items_with(n * n_block, threads, make_scratch, [&](RowScratch& t, int64_t k) {
+  ops::for_items_with(n * n_block, ops::num_threads(), make_scratch, [&](RowScratch& t, int64_t k) {
     auto& [scores, row_buf] = t;
     const int64_t r = k / n_block, b = k % n_block;
     const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];

@@ -195,8 +195,9 @@ void matmul_many(std::span<const MatmulCall> calls) {
     bytes += static_cast<int64_t>(c.w->nbytes);
     max_tok = std::max(max_tok, c.x->n_tok());
   }
-  // A fork and join costs microseconds: under 2^15 multiply-adds, or in decode under 256 KiB of
-  // weights (a MoE router: about 6 us of streaming), one thread does the work alone.
+  // Splitting costs microseconds (a hand-off inside a pass's team, a fork and join outside one):
+  // under 2^15 multiply-adds, or in decode under 256 KiB of weights (a MoE router: about 6 us of
+  // streaming), one thread does the work alone.
   const bool small = work < (1 << 15) || (max_tok <= 2 && bytes < (256 << 10));
   const int threads = small ? 1 : num_threads();
   std::vector<MatmulJob> jobs;

@@ -7,11 +7,26 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "src/ops/thread_team.h"
 
 namespace hearth::ops {
+
+// Items [0, n) handed out one at a time to whichever thread asks (uneven items finish together).
+class WorkQueue {
+ public:
+  explicit WorkQueue(int64_t n) : n_(n) {}
+  bool take(int64_t& item) {
+    item = next_.fetch_add(1, std::memory_order_relaxed);
+    return item < n_;
+  }
+
+ private:
+  alignas(64) std::atomic<int64_t> next_{0};
+  int64_t n_;
+};
 
 // body(me) once for each me in 0 .. threads - 1, in parallel; with one thread, on the calling
 // thread alone. Every part runs even when the runtime gives fewer threads than asked for.
@@ -40,18 +55,9 @@ void for_rows(int64_t n, bool parallel, const Body& body) {
   });
 }
 
-// body(k) for k in [0, n): handed out one at a time across `threads` threads (uneven items,
-// all threads finish together), else in order on the calling thread.
-template <class Body>
-void for_items(int64_t n, int threads, const Body& body) {
-  WorkQueue items(n);
-  on_threads(threads, [&](int) {
-    for (int64_t k; items.take(k);) body(k);
-  });
-}
-
-// As for_items, with state each thread makes once for all its items (scratch buffers):
-// body(state, k), state = make_state().
+// body(state, k) for k in [0, n): handed out one at a time across `threads` threads (uneven
+// items, all threads finish together), else in order on the calling thread; each thread makes
+// its state once for all its items (scratch buffers), state = make_state().
 template <class MakeState, class Body>
 void for_items_with(int64_t n, int threads, const MakeState& make_state, const Body& body) {
   WorkQueue items(n);
@@ -59,6 +65,12 @@ void for_items_with(int64_t n, int threads, const MakeState& make_state, const B
     auto state = make_state();
     for (int64_t k; items.take(k);) body(state, k);
   });
+}
+
+// As for_items_with, without state: body(k).
+template <class Body>
+void for_items(int64_t n, int threads, const Body& body) {
+  for_items_with(n, threads, [] { return 0; }, [&](int, int64_t k) { body(k); });
 }
 
 }  // namespace hearth::ops

@@ -8,7 +8,6 @@
 // on a helper thread) they open their own OpenMP region as before.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
 namespace hearth::ops {
@@ -17,20 +16,6 @@ namespace hearth::ops {
 int num_threads();
 // OpenMP's thread count for the regions (and teams) opened after this call; n <= 0 is ignored.
 void set_num_threads(int n);
-
-// Items [0, n) handed out one at a time to whichever thread asks (uneven items finish together).
-class WorkQueue {
- public:
-  explicit WorkQueue(int64_t n) : n_(n) {}
-  bool take(int64_t& item) {
-    item = next_.fetch_add(1, std::memory_order_relaxed);
-    return item < n_;
-  }
-
- private:
-  alignas(64) std::atomic<int64_t> next_{0};
-  int64_t n_;
-};
 
 namespace detail {
 
