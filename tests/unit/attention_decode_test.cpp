@@ -54,6 +54,7 @@ std::vector<float> run(AttentionGqa& attn, const AttentionGqaConfig& c, KvPrecis
   return out;
 }
 
+// Decode splits the positions over the threads and merges their softmaxes: 2, 3 and 4 ranges.
 TEST(AttentionDecode, EqualsPrefillForEveryCachePrecisionWindowAndThreadCount) {
   const int saved_threads = ops::num_threads();
   const int64_t n_embd = 64, n_head = 6, n_head_kv = 2, head_dim = 32, n = 150;
@@ -63,7 +64,7 @@ TEST(AttentionDecode, EqualsPrefillForEveryCachePrecisionWindowAndThreadCount) {
   for (auto& v : x) v = nd(rng);
   for (int64_t window : {int64_t{0}, int64_t{90}})
     for (KvPrecision kv : kKvPrecisions)
-      for (int threads : {1, 2}) {
+      for (int threads : {1, 2, 3, 4}) {
         SCOPED_TRACE(testing::Message() << "window " << window << " kv " << static_cast<int>(kv) << " threads " << threads);
         ops::set_num_threads(threads);
         AttentionGqaConfig c;
