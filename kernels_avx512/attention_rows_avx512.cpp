@@ -8,6 +8,8 @@
 // Values: up to four query heads of one KV head share each load, 64 value dimensions a pass.
 // The head counts are template constants so the accumulators stay in registers (with a runtime
 // count GCC kept them on the stack: 10 -> 16 GB/s of KV from DRAM, BM_attend_decode).
+// attend_rows_bf16 runs the same code over a bf16 cache's rows, widened in registers (a shift):
+// half the bytes of float32 rows, 1.6-1.7x faster per call (BM_attend_decode_bf16).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -22,6 +24,24 @@ namespace {
 
 using simd::first_lanes;
 
+// Cached rows as float32 or as bf16 (widened in registers: half the bytes from memory).
+struct F32Rows {
+  using T = float;
+  static __m512 load(__mmask16 m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+};
+struct Bf16Rows {
+  using T = uint16_t;
+  static __m512 load(__mmask16 m, const uint16_t* p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+  }
+};
+
+template <class T>
+inline void prefetch_values(const T* x, int64_t n) {
+  const auto* b = reinterpret_cast<const char*>(x);
+  for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(T)); i += 64) _mm_prefetch(b + i, _MM_HINT_T0);
+}
+
 // Positions ahead whose rows are fetched while the current one is scored.
 constexpr int64_t kAhead = 2;
 // Positions scored, then weighted, together: their value rows are still in L1 for the second
@@ -33,13 +53,13 @@ constexpr int64_t kHeadsTogether = 4;
 
 // s[j * stride] = scale * q_j . k for the NH heads q_j = q + j * dk (NH a constant: the
 // accumulators stay in registers).
-template <int NH>
-inline void shared_dots(const float* q, const float* k, int64_t dk, float scale, float* s, int64_t stride) {
+template <int NH, class R>
+inline void shared_dots(const float* q, const typename R::T* k, int64_t dk, float scale, float* s, int64_t stride) {
   __m512 acc[NH];
   for (int j = 0; j < NH; ++j) acc[j] = _mm512_setzero_ps();
   for (int64_t d = 0; d < dk; d += 16) {
     const __mmask16 m = first_lanes(dk - d);
-    const __m512 kv = _mm512_maskz_loadu_ps(m, k + d);
+    const __m512 kv = R::load(m, k + d);
     for (int j = 0; j < NH; ++j) acc[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + j * dk + d), kv, acc[j]);
   }
   for (int j = 0; j < NH; ++j) s[j * stride] = simd::hsum_ps(acc[j]) * scale;
@@ -47,8 +67,8 @@ inline void shared_dots(const float* q, const float* k, int64_t dk, float scale,
 
 // For the NH heads j: o_j[0, n) = o_j * rescale[j] + sum_p w_j[p] * rows[p][0, n), n <= 64 (4
 // registers a head, masked tail); w_j = w + j * w_stride, o_j = o + j * o_stride.
-template <int NH>
-inline void weighted_strips(const float* w, int64_t w_stride, const float* rescale, const float* const* rows,
+template <int NH, class R>
+inline void weighted_strips(const float* w, int64_t w_stride, const float* rescale, const typename R::T* const* rows,
                             int64_t n_rows, int64_t off, int64_t n, float* o, int64_t o_stride) {
   __mmask16 m[4];
   __m512 acc[NH][4];
@@ -58,9 +78,9 @@ inline void weighted_strips(const float* w, int64_t w_stride, const float* resca
     for (int i = 0; i < 4; ++i) acc[j][i] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m[i], o + j * o_stride + 16 * i), r);
   }
   for (int64_t p = 0; p < n_rows; ++p) {
-    const float* v = rows[p] + off;
+    const typename R::T* v = rows[p] + off;
     __m512 vv[4];
-    for (int i = 0; i < 4; ++i) vv[i] = _mm512_maskz_loadu_ps(m[i], v + 16 * i);
+    for (int i = 0; i < 4; ++i) vv[i] = R::load(m[i], v + 16 * i);
     for (int j = 0; j < NH; ++j) {
       const __m512 wp = _mm512_set1_ps(w[j * w_stride + p]);
       for (int i = 0; i < 4; ++i) acc[j][i] = _mm512_fmadd_ps(wp, vv[i], acc[j][i]);
@@ -82,7 +102,9 @@ inline void with_heads(int64_t nh, const F& f) {
   }
 }
 
-void attend_rows(const AttendRows& a, const AttendState& st, float* scratch) {
+template <class R>
+void attend(const AttendRows& a, const typename R::T* const* k, const typename R::T* const* v, const AttendState& st,
+            float* scratch) {
   const int64_t n_kv = a.n_head / a.group;
   float* s = scratch;  // [n_head][kSub]: one sub-run's scores, then its softmax weights
   float* rescale = scratch + a.n_head * kSub;  // [n_head]
@@ -91,13 +113,13 @@ void attend_rows(const AttendRows& a, const AttendState& st, float* scratch) {
     for (int64_t j = 0; j < np; ++j) {
       const int64_t p = p0 + j;
       if (p + kAhead < a.n) {
-        simd::prefetch_floats(a.k[p + kAhead], n_kv * a.dk);
-        simd::prefetch_floats(a.v[p + kAhead], n_kv * a.dv);
+        prefetch_values(k[p + kAhead], n_kv * a.dk);
+        prefetch_values(v[p + kAhead], n_kv * a.dv);
       }
       for (int64_t g = 0; g < n_kv; ++g)
         for (int64_t h = g * a.group; h < (g + 1) * a.group; h += kHeadsTogether)
           with_heads(std::min(kHeadsTogether, (g + 1) * a.group - h), [&]<int NH>() {
-            shared_dots<NH>(a.q + h * a.dk, a.k[p] + g * a.dk, a.dk, a.scale, s + h * kSub + j, kSub);
+            shared_dots<NH, R>(a.q + h * a.dk, k[p] + g * a.dk, a.dk, a.scale, s + h * kSub + j, kSub);
           });
     }
     for (int64_t h = 0; h < a.n_head; ++h) {  // running softmax over the sub-run
@@ -112,11 +134,18 @@ void attend_rows(const AttendRows& a, const AttendState& st, float* scratch) {
       for (int64_t h = g * a.group; h < (g + 1) * a.group; h += kHeadsTogether) {
         with_heads(std::min(kHeadsTogether, (g + 1) * a.group - h), [&]<int NH>() {
           for (int64_t i = 0; i < a.dv; i += 64)
-            weighted_strips<NH>(s + h * kSub, kSub, rescale + h, a.v + p0, np, g * a.dv + i,
+            weighted_strips<NH, R>(s + h * kSub, kSub, rescale + h, v + p0, np, g * a.dv + i,
                                 std::min<int64_t>(64, a.dv - i), st.o + h * a.dv + i, a.dv);
         });
       }
   }
+}
+
+void attend_rows(const AttendRows& a, const AttendState& st, float* scratch) {
+  attend<F32Rows>(a, a.k, a.v, st, scratch);
+}
+void attend_rows_bf16(const AttendRows& a, const AttendState& st, float* scratch) {
+  attend<Bf16Rows>(a, a.k_bf16, a.v_bf16, st, scratch);
 }
 
 }  // namespace
@@ -124,6 +153,7 @@ void attend_rows(const AttendRows& a, const AttendState& st, float* scratch) {
 void register_avx512_attention_rows(KernelTable& t) {
   RowOps ops{};
   ops.attend_rows = attend_rows;
+  ops.attend_rows_bf16 = attend_rows_bf16;
   set_row_ops(t, ops);
 }
 

@@ -174,6 +174,7 @@ void set_row_ops(KernelTable& t, const RowOps& ops) {
   if (ops.weighted_sum_rows) t.row.weighted_sum_rows = ops.weighted_sum_rows;
   if (ops.attend) t.row.attend = ops.attend;
   if (ops.attend_rows) t.row.attend_rows = ops.attend_rows;
+  if (ops.attend_rows_bf16) t.row.attend_rows_bf16 = ops.attend_rows_bf16;
 }
 
 namespace ref {

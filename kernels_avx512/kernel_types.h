@@ -92,6 +92,9 @@ struct AttendRows {
   const float* const* v;  // [n] value rows
   int64_t n, n_head, group, dk, dv;
   float scale;
+  // The rows as bf16 instead, for RowOps::attend_rows_bf16 (k and v unused there).
+  const uint16_t* const* k_bf16 = nullptr;
+  const uint16_t* const* v_bf16 = nullptr;
 };
 
 // Running softmax of each query head over the positions seen so far: the largest scaled score
@@ -124,6 +127,9 @@ struct RowOps {
   void (*attend)(const AttendBlock& b, float* scratch);
   // Folds rows a into state s (AttendRows); scratch holds attend_rows_scratch_floats(...) floats.
   void (*attend_rows)(const AttendRows& a, const AttendState& s, float* scratch);
+  // The same over bf16 rows (a.k_bf16, a.v_bf16), widened in registers; null where the tier has
+  // none (the caller then decodes the rows to float32 for attend_rows).
+  void (*attend_rows_bf16)(const AttendRows& a, const AttendState& s, float* scratch);
 };
 
 // Roofline probes (hearth bench --roofline); null where the tier has none.

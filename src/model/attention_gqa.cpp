@@ -193,20 +193,34 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
   const int threads = static_cast<int>(std::clamp<int64_t>(span / kPositionsPerThread, 1, ops::num_threads()));
   std::vector<float> m(static_cast<size_t>(threads * n_head), -INFINITY), l(m.size(), 0.0f);
   std::vector<float> o(static_cast<size_t>(threads * n_head * dv), 0.0f);
-  const bool decoded = ctx.cache.precision() != KvPrecision::kF32;  // rows decoded into scratch
+  // bf16 rows go to the kernel as stored where it widens them itself (half the bytes of a
+  // float32 cache); other precisions are decoded into scratch rows first.
+  const bool bf16_rows = ctx.cache.precision() == KvPrecision::kBf16 && ops::has_attend_rows_bf16();
+  const bool decoded = ctx.cache.precision() != KvPrecision::kF32 && !bf16_rows;
   auto run = [&](int me) {
     const int64_t lo = start + span * me / threads, hi = start + span * (me + 1) / threads;
     const kernels::AttendState state{m.data() + me * n_head, l.data() + me * n_head, o.data() + me * n_head * dv};
     std::vector<const float*> kp(kChunk), vp(kChunk);
+    std::vector<const uint16_t*> kp16(bf16_rows ? kChunk : 0), vp16(kp16.size());
     std::vector<float> k_rows(decoded ? static_cast<size_t>(kChunk * width) : 0), v_rows(k_rows.size());
     std::vector<float> scratch(static_cast<size_t>(kernels::attend_rows_scratch_floats(n_head, kChunk)));
     for (int64_t p0 = lo; p0 < hi; p0 += kChunk) {
       const int64_t n = std::min(kChunk, hi - p0);
+      kernels::AttendRows rows{q, kp.data(), vp.data(), n, n_head, group, c.head_dim, dv, c.scale};
+      if (bf16_rows) {
+        for (int64_t p = 0; p < n; ++p) {
+          kp16[p] = kv.k_bf16(p0 + p);
+          vp16[p] = kv.v_bf16(p0 + p);
+        }
+        rows.k_bf16 = kp16.data();
+        rows.v_bf16 = vp16.data();
+        ops::attend_rows_bf16(rows, state, scratch.data());
+        continue;
+      }
       for (int64_t p = 0; p < n; ++p) {
         kp[p] = kv.k(p0 + p, 0, width, decoded ? k_rows.data() + p * width : nullptr);
         vp[p] = kv.v(p0 + p, 0, width, decoded ? v_rows.data() + p * width : nullptr);
       }
-      const kernels::AttendRows rows{q, kp.data(), vp.data(), n, n_head, group, c.head_dim, dv, c.scale};
       ops::attend_rows(rows, state, scratch.data());
     }
   };

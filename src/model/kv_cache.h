@@ -36,6 +36,10 @@ class KvLayerRows {
   const float* v(int64_t pos, int64_t offset, int64_t count, float* scratch) const {
     return values(row(pos) + k_bytes_, v_width_, offset, count, scratch);
   }
+  // The stored key / value row at pos of a bf16 cache (only), for kernels that widen it
+  // themselves.
+  const uint16_t* k_bf16(int64_t pos) const { return reinterpret_cast<const uint16_t*>(row(pos)); }
+  const uint16_t* v_bf16(int64_t pos) const { return reinterpret_cast<const uint16_t*>(row(pos) + k_bytes_); }
 
  private:
   friend class KvCache;

@@ -293,4 +293,12 @@ void attend_rows(const kernels::AttendRows& a, const kernels::AttendState& s, fl
   kernels::kernel_table().row.attend_rows(a, s, scratch);
 }
 
+bool has_attend_rows_bf16() { return kernels::kernel_table().row.attend_rows_bf16 != nullptr; }
+
+void attend_rows_bf16(const kernels::AttendRows& a, const kernels::AttendState& s, float* scratch) {
+  const auto fn = kernels::kernel_table().row.attend_rows_bf16;
+  HEARTH_CHECK(fn != nullptr, "attend_rows_bf16: the {} tier reads no bf16 rows", kernels::kernel_table().tier);
+  fn(a, s, scratch);
+}
+
 }  // namespace hearth::ops

@@ -106,5 +106,9 @@ void attend(const kernels::AttendBlock& b, float* scratch);
 // Folds whole cached rows into a running softmax (kernels::AttendRows, decode); scratch holds
 // kernels::attend_rows_scratch_floats(...) floats. Single-threaded.
 void attend_rows(const kernels::AttendRows& a, const kernels::AttendState& s, float* scratch);
+// The same over bf16 rows (a.k_bf16, a.v_bf16) where the kernel tier reads them directly
+// (has_attend_rows_bf16()); elsewhere decode the rows and call attend_rows.
+bool has_attend_rows_bf16();
+void attend_rows_bf16(const kernels::AttendRows& a, const kernels::AttendState& s, float* scratch);
 
 }  // namespace hearth::ops

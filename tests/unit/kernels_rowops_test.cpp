@@ -9,6 +9,7 @@
 
 #include "kernels_avx512/kernel_table.h"
 #include "quant/codec.h"
+#include "src/base/half.h"
 
 namespace hearth::kernels {
 namespace {
@@ -230,7 +231,8 @@ TEST(KernelsRowOps, AttendBlockMatchesDoubleSoftmax) {
 // Decode attention over whole rows (one query row, every head) against a double-precision
 // softmax: GQA groups of 1-8 heads, awkward head widths, 1..129 positions folded in chunks of
 // several sizes (the running softmax carried between calls), rows scattered in memory, guard
-// values after the state and the scratch.
+// values after the state and the scratch. Tiers that read bf16 rows themselves
+// (attend_rows_bf16) run the same cases over bf16 copies of rows rounded to bf16.
 TEST(KernelsRowOps, AttendRowsMatchDoubleSoftmax) {
   struct Heads {
     int64_t n_head, group;
@@ -238,59 +240,72 @@ TEST(KernelsRowOps, AttendRowsMatchDoubleSoftmax) {
   for (int ti = 0; ti < table_count(); ++ti) {
     const RowOps& ops = table_at(ti).row;
     ASSERT_NE(ops.attend_rows, nullptr) << table_at(ti).tier;
-    for (Heads hd : {Heads{1, 1}, Heads{4, 2}, Heads{6, 3}, Heads{8, 8}, Heads{5, 1}})
-      for (int64_t dk : {16, 40, 128})
-        for (int64_t dv : {16, 72, 128})
-          for (int64_t n : {1, 3, 31, 33, 129})
-            for (int64_t chunk : {int64_t{7}, int64_t{64}, n}) {
-              SCOPED_TRACE(testing::Message() << table_at(ti).tier << " heads " << hd.n_head << "/" << hd.group << " dk " << dk
-                                              << " dv " << dv << " positions " << n << " chunk " << chunk);
-              const int64_t n_kv = hd.n_head / hd.group, kw = n_kv * dk + 3, vw = n_kv * dv + 5;
-              const std::vector<float> kstore = random_vec(n * kw, 31, 2.0f), vstore = random_vec(n * vw, 32),
-                                       q = random_vec(hd.n_head * dk, 33, 2.0f);
-              std::vector<const float*> k(static_cast<size_t>(n)), v(k.size());
-              for (int64_t p = 0; p < n; ++p) {  // rows in reverse order of memory, strided
-                k[p] = kstore.data() + (n - 1 - p) * kw;
-                v[p] = vstore.data() + (n - 1 - p) * vw;
-              }
-              std::vector<float> m(static_cast<size_t>(hd.n_head + 1), -INFINITY), l(m.size(), 0.0f);
-              std::vector<float> o(static_cast<size_t>(hd.n_head * dv + 16), 0.0f);
-              m.back() = l.back() = kGuard;
-              std::fill(o.begin() + hd.n_head * dv, o.end(), kGuard);
-              const int64_t scratch_floats = attend_rows_scratch_floats(hd.n_head, std::min(chunk, n));
-              std::vector<float> scratch(static_cast<size_t>(scratch_floats + 16), kGuard);
-              for (int64_t p0 = 0; p0 < n; p0 += chunk) {
-                const int64_t c = std::min(chunk, n - p0);
-                const AttendRows a{q.data(), k.data() + p0, v.data() + p0, c, hd.n_head, hd.group, dk, dv, 0.125f};
-                ops.attend_rows(a, AttendState{m.data(), l.data(), o.data()}, scratch.data());
-              }
-              ASSERT_EQ(m.back(), kGuard);
-              ASSERT_EQ(l.back(), kGuard);
-              for (int64_t i = hd.n_head * dv; i < static_cast<int64_t>(o.size()); ++i) ASSERT_EQ(o[i], kGuard) << "wrote past the state";
-              for (int64_t i = scratch_floats; i < scratch_floats + 16; ++i) ASSERT_EQ(scratch[i], kGuard) << "wrote past the scratch";
-              for (int64_t h = 0; h < hd.n_head; ++h) {
-                const int64_t g = h / hd.group;
-                std::vector<double> sc;
-                double mx = -1e300, sum = 0;
-                for (int64_t p = 0; p < n; ++p) {
-                  double d = 0;
-                  for (int64_t j = 0; j < dk; ++j) d += static_cast<double>(q[h * dk + j]) * k[p][g * dk + j];
-                  sc.push_back(d * 0.125);
-                  mx = std::max(mx, sc.back());
+    for (bool bf16 : {false, true}) {
+      if (bf16 && ops.attend_rows_bf16 == nullptr) continue;
+      for (Heads hd : {Heads{1, 1}, Heads{4, 2}, Heads{6, 3}, Heads{8, 8}, Heads{5, 1}})
+        for (int64_t dk : {16, 40, 128})
+          for (int64_t dv : {16, 72, 128})
+            for (int64_t n : {1, 3, 31, 33, 129})
+              for (int64_t chunk : {int64_t{7}, int64_t{64}, n}) {
+                SCOPED_TRACE(testing::Message() << table_at(ti).tier << (bf16 ? " bf16 rows" : "") << " heads " << hd.n_head
+                                                << "/" << hd.group << " dk " << dk << " dv " << dv << " positions " << n
+                                                << " chunk " << chunk);
+                const int64_t n_kv = hd.n_head / hd.group, kw = n_kv * dk + 3, vw = n_kv * dv + 5;
+                std::vector<float> kstore = random_vec(n * kw, 31, 2.0f), vstore = random_vec(n * vw, 32);
+                const std::vector<float> q = random_vec(hd.n_head * dk, 33, 2.0f);
+                std::vector<uint16_t> k16(kstore.size()), v16(vstore.size());
+                if (bf16) {  // the reference below reads the rounded values
+                  for (size_t i = 0; i < kstore.size(); ++i) kstore[i] = bf16_to_f32(k16[i] = f32_to_bf16(kstore[i]));
+                  for (size_t i = 0; i < vstore.size(); ++i) vstore[i] = bf16_to_f32(v16[i] = f32_to_bf16(vstore[i]));
                 }
-                for (double& x : sc) sum += x = std::exp(x - mx);
-                ASSERT_NEAR(m[h], mx, 1e-5 * (std::fabs(mx) + 1)) << "head " << h;
-                ASSERT_NEAR(l[h], sum, 1e-5 * sum) << "head " << h;
-                for (int64_t j = 0; j < dv; ++j) {
-                  double want = 0, mag = 0;
+                std::vector<const float*> k(static_cast<size_t>(n)), v(k.size());
+                std::vector<const uint16_t*> kb(k.size()), vb(k.size());
+                for (int64_t p = 0; p < n; ++p) {  // rows in reverse order of memory, strided
+                  k[p] = kstore.data() + (n - 1 - p) * kw;
+                  v[p] = vstore.data() + (n - 1 - p) * vw;
+                  kb[p] = k16.data() + (n - 1 - p) * kw;
+                  vb[p] = v16.data() + (n - 1 - p) * vw;
+                }
+                std::vector<float> m(static_cast<size_t>(hd.n_head + 1), -INFINITY), l(m.size(), 0.0f);
+                std::vector<float> o(static_cast<size_t>(hd.n_head * dv + 16), 0.0f);
+                m.back() = l.back() = kGuard;
+                std::fill(o.begin() + hd.n_head * dv, o.end(), kGuard);
+                const int64_t scratch_floats = attend_rows_scratch_floats(hd.n_head, std::min(chunk, n));
+                std::vector<float> scratch(static_cast<size_t>(scratch_floats + 16), kGuard);
+                for (int64_t p0 = 0; p0 < n; p0 += chunk) {
+                  const int64_t c = std::min(chunk, n - p0);
+                  const AttendRows a{q.data(), k.data() + p0, v.data() + p0, c, hd.n_head, hd.group, dk, dv, 0.125f,
+                                     kb.data() + p0, vb.data() + p0};
+                  (bf16 ? ops.attend_rows_bf16 : ops.attend_rows)(a, AttendState{m.data(), l.data(), o.data()}, scratch.data());
+                }
+                ASSERT_EQ(m.back(), kGuard);
+                ASSERT_EQ(l.back(), kGuard);
+                for (int64_t i = hd.n_head * dv; i < static_cast<int64_t>(o.size()); ++i) ASSERT_EQ(o[i], kGuard) << "wrote past the state";
+                for (int64_t i = scratch_floats; i < scratch_floats + 16; ++i) ASSERT_EQ(scratch[i], kGuard) << "wrote past the scratch";
+                for (int64_t h = 0; h < hd.n_head; ++h) {
+                  const int64_t g = h / hd.group;
+                  std::vector<double> sc;
+                  double mx = -1e300, sum = 0;
                   for (int64_t p = 0; p < n; ++p) {
-                    want += sc[p] / sum * v[p][g * dv + j];
-                    mag += sc[p] / sum * std::fabs(v[p][g * dv + j]);
+                    double d = 0;
+                    for (int64_t j = 0; j < dk; ++j) d += static_cast<double>(q[h * dk + j]) * k[p][g * dk + j];
+                    sc.push_back(d * 0.125);
+                    mx = std::max(mx, sc.back());
                   }
-                  ASSERT_NEAR(o[h * dv + j] / l[h], want, 2e-5 * (mag + 1e-3)) << "head " << h << " value " << j;
+                  for (double& x : sc) sum += x = std::exp(x - mx);
+                  ASSERT_NEAR(m[h], mx, 1e-5 * (std::fabs(mx) + 1)) << "head " << h;
+                  ASSERT_NEAR(l[h], sum, 1e-5 * sum) << "head " << h;
+                  for (int64_t j = 0; j < dv; ++j) {
+                    double want = 0, mag = 0;
+                    for (int64_t p = 0; p < n; ++p) {
+                      want += sc[p] / sum * v[p][g * dv + j];
+                      mag += sc[p] / sum * std::fabs(v[p][g * dv + j]);
+                    }
+                    ASSERT_NEAR(o[h * dv + j] / l[h], want, 2e-5 * (mag + 1e-3)) << "head " << h << " value " << j;
+                  }
                 }
               }
-            }
+    }
   }
 }
 
