@@ -31,7 +31,10 @@ struct KvLayers {
         data(count * layer_values) {
     std::mt19937 rng(5);
     std::normal_distribution<float> nd(0.0f, 1.0f);
-    for (T& e : data) e = static_cast<T>(std::is_same_v<T, float> ? nd(rng) : f32_to_bf16(nd(rng)));
+    for (T& e : data) {
+      if constexpr (std::is_same_v<T, float>) e = nd(rng);
+      else e = f32_to_bf16(nd(rng));
+    }
   }
   const T* layer(size_t i) const { return data.data() + i % count * layer_values; }
   int64_t layer_bytes() const { return static_cast<int64_t>(layer_values * sizeof(T)); }

@@ -111,7 +111,7 @@ inline void score_tile(const AttendBlock& b, int64_t i, int64_t p0, const float*
 void scores(const AttendBlock& b, int64_t lo, int64_t hi, int64_t ld, float* s, float* tile) {
   if (b.n_q < kTileMin) {
     for (int64_t p = lo; p < hi; ++p) {  // key-major: each key row is read once for all queries
-      if (p + kAhead < hi) simd::prefetch_floats(b.k[p + kAhead], b.dk);
+      if (p + kAhead < hi) simd::prefetch_values(b.k[p + kAhead], b.dk);
       for (int64_t i = 0; i < b.n_q; ++i)
         s[i * ld + p - lo] = p >= b.begin[i] && p < b.end[i] ? b.scale * simd::dot(b.q[i], b.k[p], b.dk) : -INFINITY;
     }
@@ -158,7 +158,7 @@ void weighted_values(const AttendBlock& b, const ValueRows<kDecode>& vr, int64_t
     for (int i = 0; i < kQ; ++i)
       for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_setzero_ps();
     for (int64_t p = from; p < to; ++p) {
-      if (kDecode && p + kAhead < to) simd::prefetch_floats(vr.at(p + kAhead) + d0, std::min<int64_t>(64, b.dv - d0));
+      if (kDecode && p + kAhead < to) simd::prefetch_values(vr.at(p + kAhead) + d0, std::min<int64_t>(64, b.dv - d0));
       const float* row = vr.at(p);
       __m512 v[4];
       for (int c = 0; c < 4; ++c) v[c] = _mm512_maskz_loadu_ps(m[c], row + d0 + 16 * c);

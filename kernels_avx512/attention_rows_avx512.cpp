@@ -36,12 +36,6 @@ struct Bf16Rows {
   }
 };
 
-template <class T>
-inline void prefetch_values(const T* x, int64_t n) {
-  const auto* b = reinterpret_cast<const char*>(x);
-  for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(T)); i += 64) _mm_prefetch(b + i, _MM_HINT_T0);
-}
-
 // Positions ahead whose rows are fetched while the current one is scored.
 constexpr int64_t kAhead = 2;
 // Positions scored, then weighted, together: their value rows are still in L1 for the second
@@ -113,8 +107,8 @@ void attend(const AttendRows& a, const typename R::T* const* k, const typename R
     for (int64_t j = 0; j < np; ++j) {
       const int64_t p = p0 + j;
       if (p + kAhead < a.n) {
-        prefetch_values(k[p + kAhead], n_kv * a.dk);
-        prefetch_values(v[p + kAhead], n_kv * a.dv);
+        simd::prefetch_values(k[p + kAhead], n_kv * a.dk);
+        simd::prefetch_values(v[p + kAhead], n_kv * a.dv);
       }
       for (int64_t g = 0; g < n_kv; ++g)
         for (int64_t h = g * a.group; h < (g + 1) * a.group; h += kHeadsTogether)

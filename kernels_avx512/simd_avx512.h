@@ -80,9 +80,11 @@ inline __m512 exp_ps(__m512 x) {
 // Lanes [0, n) of a 16-lane mask (all when n >= 16).
 inline __mmask16 first_lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
 
-// Fetches the cache lines of x[0, n) into L1, one prefetch per 16 floats.
-inline void prefetch_floats(const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; i += 16) _mm_prefetch(reinterpret_cast<const char*>(x + i), _MM_HINT_T0);
+// Fetches the cache lines of x[0, n) into L1, one prefetch per 64 bytes (float or bf16 rows).
+template <class T>
+inline void prefetch_values(const T* x, int64_t n) {
+  const auto* b = reinterpret_cast<const char*>(x);
+  for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(T)); i += 64) _mm_prefetch(b + i, _MM_HINT_T0);
 }
 
 // The largest of init and x[0, n).

@@ -206,22 +206,21 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
     std::vector<float> scratch(static_cast<size_t>(kernels::attend_rows_scratch_floats(n_head, kChunk)));
     for (int64_t p0 = lo; p0 < hi; p0 += kChunk) {
       const int64_t n = std::min(kChunk, hi - p0);
-      kernels::AttendRows rows{q, kp.data(), vp.data(), n, n_head, group, c.head_dim, dv, c.scale};
+      const kernels::AttendRows rows{q, kp.data(), vp.data(), n, n_head, group, c.head_dim, dv, c.scale,
+                                     kp16.data(), vp16.data()};
       if (bf16_rows) {
         for (int64_t p = 0; p < n; ++p) {
           kp16[p] = kv.k_bf16(p0 + p);
           vp16[p] = kv.v_bf16(p0 + p);
         }
-        rows.k_bf16 = kp16.data();
-        rows.v_bf16 = vp16.data();
         ops::attend_rows_bf16(rows, state, scratch.data());
-        continue;
+      } else {
+        for (int64_t p = 0; p < n; ++p) {
+          kp[p] = kv.k(p0 + p, 0, width, decoded ? k_rows.data() + p * width : nullptr);
+          vp[p] = kv.v(p0 + p, 0, width, decoded ? v_rows.data() + p * width : nullptr);
+        }
+        ops::attend_rows(rows, state, scratch.data());
       }
-      for (int64_t p = 0; p < n; ++p) {
-        kp[p] = kv.k(p0 + p, 0, width, decoded ? k_rows.data() + p * width : nullptr);
-        vp[p] = kv.v(p0 + p, 0, width, decoded ? v_rows.data() + p * width : nullptr);
-      }
-      ops::attend_rows(rows, state, scratch.data());
     }
   };
   ops::on_threads(threads, run);
