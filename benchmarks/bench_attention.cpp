@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels_avx512/kernel_table.h"
+#include "src/dispatch/kernel_dispatch.h"
 #include "src/base/half.h"
 #include "src/ops/ops.h"
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "benchmarks/bench_weights.h"
-#include "kernels_avx512/kernel_table.h"
+#include "src/dispatch/kernel_dispatch.h"
 #include "src/ops/ops.h"
 #include "src/ops/packed_weights.h"
 

@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "kernels_avx512/kernel_table.h"
-#include "kernels_avx512/repack_r16.h"
+#include "src/dispatch/kernel_dispatch.h"
+#include "src/kernels/repack_r16.h"
 #include "quant/codec.h"
 
 namespace hearth::kernels {

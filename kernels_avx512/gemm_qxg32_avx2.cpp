@@ -15,9 +15,9 @@
 
 #include <cstring>
 
-#include "kernels_avx512/isa_tiers.h"
-#include "kernels_avx512/kernel_types.h"
-#include "kernels_avx512/token_tiles.h"
+#include "kernels_avx512/x86_tiers.h"
+#include "src/kernels/kernel_types.h"
+#include "src/kernels/token_tiles.h"
 
 namespace hearth::kernels {
 namespace {

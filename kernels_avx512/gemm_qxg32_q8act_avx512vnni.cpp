@@ -19,9 +19,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels_avx512/isa_tiers.h"
-#include "kernels_avx512/kernel_types.h"
-#include "kernels_avx512/token_tiles.h"
+#include "kernels_avx512/x86_tiers.h"
+#include "src/kernels/kernel_types.h"
+#include "src/kernels/token_tiles.h"
 #include "kernels_avx512/simd_avx512.h"
 
 namespace hearth::kernels {

@@ -23,10 +23,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "kernels_avx512/isa_tiers.h"
-#include "kernels_avx512/kernel_types.h"
-#include "kernels_avx512/token_tiles.h"
-#include "kernels_avx512/repack_r16.h"
+#include "kernels_avx512/x86_tiers.h"
+#include "src/kernels/kernel_types.h"
+#include "src/kernels/token_tiles.h"
+#include "src/kernels/repack_r16.h"
 
 namespace hearth::kernels {
 namespace {

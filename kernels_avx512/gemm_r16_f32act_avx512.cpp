@@ -6,10 +6,10 @@
 // Decode (1-2 tokens) splits the columns over 4 accumulators per token (FMA latency).
 #include <immintrin.h>
 
-#include "kernels_avx512/isa_tiers.h"
-#include "kernels_avx512/kernel_types.h"
-#include "kernels_avx512/token_tiles.h"
-#include "kernels_avx512/repack_r16.h"
+#include "kernels_avx512/x86_tiers.h"
+#include "src/kernels/kernel_types.h"
+#include "src/kernels/token_tiles.h"
+#include "src/kernels/repack_r16.h"
 
 namespace hearth::kernels {
 namespace {

@@ -6,13 +6,11 @@
 
 #include <cmath>
 
-#include "kernels_avx512/isa_tiers.h"
-#include "kernels_avx512/kernel_types.h"
+#include "kernels_avx512/x86_tiers.h"
+#include "src/kernels/kernel_types.h"
 #include "kernels_avx512/simd_avx512.h"
 
 namespace hearth::kernels {
-
-void register_avx512_gemm(KernelTable& t);
 
 namespace {
 

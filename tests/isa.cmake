@@ -1,6 +1,6 @@
 # Kernel tiers: re-run the golden and reference-comparison tests with the kernel table forced
 # to each lower tier (HEARTH_ISA), and check that AVX-512 flags appear only on
-# kernels_avx512/ files (the default build stays portable).
+# kernels_avx512/ and kernels_arm/ files (the default build stays portable).
 set(HEARTH_ISA_GOLDEN_FILTER "*Golden*:*golden*")
 foreach(tier ref avx2 avx512)
   add_test(NAME isa_${tier}_golden COMMAND hearth_tests --gtest_filter=${HEARTH_ISA_GOLDEN_FILTER})

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernels_avx512/kernel_table.h"
+#include "src/dispatch/kernel_dispatch.h"
 #include "models/loader.h"
 #include "src/ops/ops.h"
 #include "tools/command.h"

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels_avx512/kernel_table.h"
-#include "kernels_avx512/repack_r16.h"
+#include "src/dispatch/kernel_dispatch.h"
+#include "src/kernels/repack_r16.h"
 #include "src/base/status.h"
 #include "src/ops/packed_weights.h"
 #include "src/ops/parallel.h"

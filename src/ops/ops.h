@@ -1,5 +1,5 @@
 // Ops: the math the model blocks are written in. Matrix work goes through the kernel table
-// (kernels_avx512/kernel_table.h), so quantized and SIMD kernels drop in without touching
+// (src/kernels/kernel_table.h), so quantized and SIMD kernels drop in without touching
 // model code. Activations are prepared once per batch (PreparedInput) in every form the
 // kernels ask for, and reused by each matrix that reads them (q/k/v; gate/up; experts).
 // Row-wise helpers are float32 and single-row (SIMD through the table's row ops);
@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "kernels_avx512/kernel_types.h"
+#include "src/kernels/kernel_types.h"
 #include "quant/tensor.h"
 #include "src/ops/thread_team.h"  // num_threads, set_num_threads
 

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <string_view>
 
-#include "kernels_avx512/kernel_table.h"
-#include "kernels_avx512/repack_r16.h"
+#include "src/dispatch/kernel_dispatch.h"
+#include "src/kernels/repack_r16.h"
 #include "src/base/log.h"
 #include "src/base/status.h"
 #include "src/ops/parallel.h"

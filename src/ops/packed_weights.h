@@ -1,5 +1,5 @@
 // Repacking of weight matrices into the layout their fastest kernel streams
-// (kernels_avx512/repack_r16.h). A model's loader passes each matrix it will multiply through
+// (src/kernels/repack_r16.h). A model's loader passes each matrix it will multiply through
 // pack(), which only reserves address space: the copy is made on the matrix's first matmul
 // (ensure_packed), so loading stays an mmap, and a Mixture-of-Experts model pays memory only for
 // the experts its tokens actually reach. After filling, the stored rows' pages are given back

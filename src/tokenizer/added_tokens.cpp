@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "src/tokenizer/utf8.h"
+#include "src/base/utf8.h"
 
 namespace hearth::tok {
 

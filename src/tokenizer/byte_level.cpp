@@ -5,7 +5,7 @@
 
 #include <array>
 
-#include "src/tokenizer/utf8.h"
+#include "src/base/utf8.h"
 
 namespace hearth::tok {
 namespace {

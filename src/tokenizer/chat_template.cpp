@@ -1,12 +1,12 @@
 // ChatTemplate: parses tokenizer_config.json's "chat_template" once (Jinja2 subset, see
-// jinja_ast.h) and renders conversations with the variables transformers passes
+// src/jinja/ast.h) and renders conversations with the variables transformers passes
 // (special tokens from the config, messages, add_generation_prompt, extra kwargs).
 // Falls back to ChatML when the config has no template. Not here: reasoning split
 // (reasoning.cpp) and tokenization of the result.
 #include "src/tokenizer/chat_template.h"
 
-#include "src/tokenizer/jinja_ast.h"
-#include "src/tokenizer/jinja_interpreter.h"
+#include "src/jinja/ast.h"
+#include "src/jinja/interpreter.h"
 #include "src/tokenizer/tokenizer.h"
 
 namespace hearth {

@@ -6,7 +6,7 @@
 #include "src/tokenizer/byte_level.h"
 #include "src/tokenizer/normalizer.h"
 #include "src/tokenizer/regex.h"
-#include "src/tokenizer/utf8.h"
+#include "src/base/utf8.h"
 
 namespace hearth::tok {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "src/tokenizer/regex.h"
 #include "src/tokenizer/unicode_normalize.h"
-#include "src/tokenizer/utf8.h"
+#include "src/base/utf8.h"
 
 namespace hearth::tok {
 namespace {

@@ -3,7 +3,7 @@
 // normalized text -> pre-tokenizer -> BPE per piece -> post-processor.
 // Not here: loading (tokenizer_load.cpp), streaming (stream_decoder.cpp).
 #include "src/tokenizer/tokenizer_impl.h"
-#include "src/tokenizer/utf8.h"
+#include "src/base/utf8.h"
 
 namespace hearth {
 
@@ -27,8 +27,8 @@ void encode_normalized(const Tokenizer::Impl& t, std::string_view text, bool at_
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
   const Impl& t = *impl_;
   std::string lossy;
-  if (!tok::utf8_valid(text)) {
-    lossy = tok::utf8_lossy(text);
+  if (!utf8_valid(text)) {
+    lossy = utf8_lossy(text);
     text = lossy;
   }
   std::vector<int32_t> ids;

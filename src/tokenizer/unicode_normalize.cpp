@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "src/tokenizer/utf8.h"
+#include "src/base/utf8.h"
 
 namespace hearth::tok {
 namespace {

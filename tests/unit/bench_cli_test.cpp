@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernels_avx512/kernel_table.h"
+#include "src/dispatch/kernel_dispatch.h"
 #include "src/io/hf_checkpoint.h"
 #include "tests/unit/test_files.h"
 

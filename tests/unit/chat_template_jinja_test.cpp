@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "src/tokenizer/chat_template.h"
-#include "src/tokenizer/jinja_ast.h"
-#include "src/tokenizer/jinja_interpreter.h"
+#include "src/jinja/ast.h"
+#include "src/jinja/interpreter.h"
 
 namespace hearth {
 namespace {

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels_avx512/kernel_table.h"
+#include "src/dispatch/kernel_dispatch.h"
 #include "quant/codec.h"
 #include "src/base/half.h"
 

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "src/tokenizer/unicode_normalize.h"
-#include "src/tokenizer/utf8.h"
+#include "src/base/utf8.h"
 
 namespace hearth::tok {
 namespace {

@@ -1,0 +1,25 @@
+# The build's layer check (cmake/check_layer_includes.cmake) itself: it refuses a file of the
+# model layer that includes an engine header, naming both, and passes one that includes only
+# layers below it. The tree's own files are checked by every build.
+get_property(_model_allowed GLOBAL PROPERTY HEARTH_LAYER_ALLOWED_model)
+get_property(_layers GLOBAL PROPERTY HEARTH_LAYERS)
+set(_all_dirs)
+foreach(_layer ${_layers})
+  get_property(_dirs GLOBAL PROPERTY HEARTH_LAYER_DIRS_${_layer})
+  list(APPEND _all_dirs ${_dirs})
+endforeach()
+foreach(_case upward downward)
+  file(CONFIGURE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/layers/${_case}.cmake CONTENT
+"set(LAYER model)
+set(FILES \"${CMAKE_CURRENT_SOURCE_DIR}/layers/${_case}_include.cpp\")
+set(ALLOWED \"${_model_allowed}\")
+set(LAYER_DIRS \"${_all_dirs}\")
+set(ROOT \"${PROJECT_SOURCE_DIR}\")
+")
+  add_test(NAME layers.${_case}_include
+    COMMAND ${CMAKE_COMMAND} -DSPEC=${CMAKE_CURRENT_BINARY_DIR}/layers/${_case}.cmake
+            -P ${PROJECT_SOURCE_DIR}/cmake/check_layer_includes.cmake)
+endforeach()
+set_tests_properties(layers.upward_include PROPERTIES
+  PASS_REGULAR_EXPRESSION "tests/layers/upward_include.cpp includes src/engine/session.h")
+set_tests_properties(layers.downward_include PROPERTIES FAIL_REGULAR_EXPRESSION "includes")
