@@ -80,6 +80,7 @@ std::unique_ptr<AttentionGqa> load_attention_gqa(TensorGetter& t, const std::str
     w.bk = t.get_f32(p + "k_proj.bias", {kv_w});
     w.bv = t.get_f32(p + "v_proj.bias", {kv_w});
   }
+  if (opt.o_bias) w.bo = t.get_f32(p + "o_proj.bias", {d.n_embd});
   if (opt.qk_norm) {
     w.q_norm = t.get_f32(p + "q_norm.weight", {d.head_dim});
     w.k_norm = t.get_f32(p + "k_norm.weight", {d.head_dim});
@@ -92,7 +93,7 @@ std::unique_ptr<AttentionGqa> load_attention_gqa(TensorGetter& t, const std::str
   c.qk_norm_eps = d.rms_eps;
   c.rope = rope;
   c.sliding_window = opt.sliding_window;
-  if (opt.o_bias) c.o_bias = t.get_f32(p + "o_proj.bias", {d.n_embd});
+
   *kv_width = kv_w;
   return std::make_unique<AttentionGqa>(std::move(c), std::move(w));
 }
@@ -175,7 +176,7 @@ Result<std::unique_ptr<Model>> build_gqa_decoder(std::shared_ptr<const WeightSou
                                                  const DecoderDims& d, const RopeConfig& rope,
                                                  const AttentionOptions& attn,
                                                  const std::string& architecture,
-                                                 const FfnBuilder& make_ffn) {
+                                                 const LoadOptions& opt, const FfnBuilder& make_ffn) {
   HEARTH_TRY(r.status());
   TransformerSpec spec;
   load_shell(t, r, *src, d, architecture, spec);
@@ -188,23 +189,28 @@ Result<std::unique_ptr<Model>> build_gqa_decoder(std::shared_ptr<const WeightSou
     layer.ffn = make_ffn(l, p);
     spec.layers.push_back(std::move(layer));
   }
-  return finish_transformer(std::move(src), r, t, std::move(spec));
+  return finish_transformer(std::move(src), r, t, std::move(spec), opt);
 }
 
 Result<std::unique_ptr<Model>> finish_transformer(std::shared_ptr<const WeightSource> src,
                                                   const ConfigReader& r, const TensorGetter& t,
-                                                  TransformerSpec spec) {
+                                                  TransformerSpec spec, const LoadOptions& opt) {
   HEARTH_TRY(r.status());
   HEARTH_TRY(t.status());
   spec.packed = t.packed();
+  spec.threads = opt.threads;
   return std::unique_ptr<Model>(new Transformer(std::move(src), std::move(spec)));
+}
+
+std::shared_ptr<ExpertExecutor> expert_executor(const LoadOptions& opt) {
+  return opt.experts ? opt.experts : std::make_shared<CpuExpertExecutor>();
 }
 
 }  // namespace hearth::models
 
 namespace hearth::models {
 
-Result<KvPlan> gqa_kv_plan(ConfigReader& r) {
+Result<KvPlan> gqa_kv_plan(ConfigReader& r, const LoadOptions& /*options*/) {
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
   HEARTH_TRY(r.status());
   KvPlan plan;

@@ -12,6 +12,8 @@
 #include "src/model/attention_gqa.h"
 #include "src/model/config_reader.h"
 #include "src/model/ffn_swiglu.h"
+#include "src/model/load_options.h"
+#include "src/model/moe.h"
 #include "src/model/router.h"
 #include "src/model/transformer.h"
 #include "src/ops/packed_weights.h"
@@ -100,11 +102,14 @@ Result<std::unique_ptr<Model>> build_gqa_decoder(std::shared_ptr<const WeightSou
                                                  const DecoderDims& d, const RopeConfig& rope,
                                                  const AttentionOptions& attn,
                                                  const std::string& architecture,
-                                                 const FfnBuilder& make_ffn);
+                                                 const LoadOptions& opt, const FfnBuilder& make_ffn);
 
-// Collects config/tensor errors and builds the model.
+// Collects config/tensor errors and builds the model as the load options say.
 Result<std::unique_ptr<Model>> finish_transformer(std::shared_ptr<const WeightSource> src,
                                                   const ConfigReader& r, const TensorGetter& t,
-                                                  TransformerSpec spec);
+                                                  TransformerSpec spec, const LoadOptions& opt);
+
+// The executor a model's MoE blocks share: the load options' one, else a CPU executor.
+std::shared_ptr<ExpertExecutor> expert_executor(const LoadOptions& opt);
 
 }  // namespace hearth::models

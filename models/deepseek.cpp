@@ -1,6 +1,6 @@
 // DeepSeek-V3 / R1 (DeepseekV3ForCausalLM) and DeepSeek-V2 / V2-Lite (DeepseekV2ForCausalLM):
-// Multi-head Latent Attention (src/model/attention_mla.h, absorbed or plain form from
-// HEARTH_MLA), the first first_k_dense_replace layers (and layers off moe_layer_freq) a dense
+// Multi-head Latent Attention (src/model/attention_mla.h, absorbed or plain form as the load
+// options say), the first first_k_dense_replace layers (and layers off moe_layer_freq) a dense
 // SwiGLU MLP, the others DeepSeekMoE: n_routed_experts routed experts plus n_shared_experts
 // shared ones fused into one FFN, no gate on the shared part.
 // References: HF modeling_deepseek_v3.py (DeepseekV3Attention, DeepseekV3TopkRouter,
@@ -107,14 +107,14 @@ AttentionMlaWeights load_mla(TensorGetter& t, const std::string& p, const MlaDim
   return w;
 }
 
-Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource> src, const DeepseekVariant& v) {
+Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource> src, const DeepseekVariant& v,
+                                              const LoadOptions& opt) {
   const std::string where = src->description() + "/config.json";
   ConfigReader r(src->config(), where);
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
   const MlaDims mla = read_mla_dims(r);
   HEARTH_TRY(r.status());
-  auto form = mla_form_from_env();
-  HEARTH_TRY(form);
+  const MlaForm form = opt.mla;
 
   AttentionMlaConfig attn;
   attn.n_embd = d.n_embd;
@@ -125,7 +125,7 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
   // V2's code always stores the rope dims as interleaved pairs; V3 says so with rope_interleave.
   // HF de-interleaves and rotates halves: the same as rotating pairs (2i, 2i+1) in place.
   attn.rope.layout = (v.v2_gate || r.get_bool("rope_interleave", true)) ? RopeLayout::kInterleaved : RopeLayout::kHalf;
-  attn.form = form.value();
+  attn.form = form;
   const bool attn_bias = r.get_bool("attention_bias", false);
 
   const int64_t n_routed = r.get_optional_int("n_routed_experts").value_or(0);
@@ -153,6 +153,7 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
   HEARTH_TRY(r.status());
 
   TensorGetter t(*src);
+  const std::shared_ptr<ExpertExecutor> experts = expert_executor(opt);
   TransformerSpec spec;
   load_shell(t, r, *src, d, v.architecture, spec);
   for (int64_t l = 0; l < d.n_layer; ++l) {
@@ -173,38 +174,37 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
       for (int64_t e = 0; e < n_routed; ++e)
         moe.experts.push_back(load_ffn(t, fmt::format("{}mlp.experts.{}.", p, e), d.n_embd, n_ff_expert));
       if (n_shared > 0) moe.shared = load_ffn(t, p + "mlp.shared_experts.", d.n_embd, n_ff_expert * n_shared);
-      layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
+      layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd, experts);
     } else {
       layer.ffn = std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
     }
     spec.layers.push_back(std::move(layer));
   }
-  return finish_transformer(std::move(src), r, t, std::move(spec));
+  return finish_transformer(std::move(src), r, t, std::move(spec), opt);
 }
 
 }  // namespace
 
-Result<KvPlan> mla_kv_plan(ConfigReader& r) {
+Result<KvPlan> mla_kv_plan(ConfigReader& r, const LoadOptions& options) {
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
   const MlaDims mla = read_mla_dims(r);
   HEARTH_TRY(r.status());
-  auto form = mla_form_from_env();
-  HEARTH_TRY(form);
+  const MlaForm form = options.mla;
   KvPlan plan;
-  plan.form = form.value() == MlaForm::kAbsorbed
+  plan.form = form == MlaForm::kAbsorbed
                   ? fmt::format("MLA absorbed: latent {} + rope key {}", mla.kv_lora_rank, mla.qk_rope_head_dim)
                   : fmt::format("MLA plain: {} heads x (key {} + value {})", mla.n_head, mla.qk_head_dim(), mla.v_head_dim);
-  plan.cached = mla_kv_layout(mla, d.n_layer, form.value());
+  plan.cached = mla_kv_layout(mla, d.n_layer, form);
   plan.mha = mla_kv_layout(mla, d.n_layer, MlaForm::kPlain);
   return plan;
 }
 
-Result<std::unique_ptr<Model>> build_deepseek_v3(std::shared_ptr<const WeightSource> src) {
-  return build_deepseek(std::move(src), kDeepseekV3);
+Result<std::unique_ptr<Model>> build_deepseek_v3(std::shared_ptr<const WeightSource> src, const LoadOptions& opt) {
+  return build_deepseek(std::move(src), kDeepseekV3, opt);
 }
 
-Result<std::unique_ptr<Model>> build_deepseek_v2(std::shared_ptr<const WeightSource> src) {
-  return build_deepseek(std::move(src), kDeepseekV2);
+Result<std::unique_ptr<Model>> build_deepseek_v2(std::shared_ptr<const WeightSource> src, const LoadOptions& opt) {
+  return build_deepseek(std::move(src), kDeepseekV2, opt);
 }
 
 }  // namespace hearth::models

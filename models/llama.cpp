@@ -7,7 +7,7 @@
 
 namespace hearth::models {
 
-Result<std::unique_ptr<Model>> build_llama(std::shared_ptr<const WeightSource> src) {
+Result<std::unique_ptr<Model>> build_llama(std::shared_ptr<const WeightSource> src, const LoadOptions& opt) {
   ConfigReader r(src->config(), src->description() + "/config.json");
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
   const RopeConfig rope = read_rope_config(r, d.head_dim);
@@ -18,7 +18,7 @@ Result<std::unique_ptr<Model>> build_llama(std::shared_ptr<const WeightSource> s
   r.check(d.n_ff > 0, "intermediate_size must be positive");
 
   TensorGetter t(*src);
-  return build_gqa_decoder(src, r, t, d, rope, attn, "LlamaForCausalLM", [&](int64_t, const std::string& p) {
+  return build_gqa_decoder(src, r, t, d, rope, attn, "LlamaForCausalLM", opt, [&](int64_t, const std::string& p) {
     FfnWeights ffn = load_ffn(t, p + "mlp.", d.n_embd, d.n_ff);
     if (mlp_bias) {
       ffn.gate_bias = t.get_f32(p + "mlp.gate_proj.bias", {d.n_ff});  // [n_ff]

@@ -54,13 +54,13 @@ Result<std::shared_ptr<const WeightSource>> open_weights(const std::string& path
   return std::shared_ptr<const WeightSource>(std::move(ck.value()));
 }
 
-Result<LoadedModel> load_model(const std::string& path, bool with_tokenizer) {
+Result<LoadedModel> load_model(const std::string& path, bool with_tokenizer, const LoadOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   LoadedModel out;
   auto weights = open_weights(path);
   if (!weights) return weights.status();
   out.weights = weights.value();
-  auto model = build_model(out.weights);
+  auto model = build_model(out.weights, options);
   if (!model) return model.status();
   out.model = std::move(model.value());
   if (with_tokenizer) {

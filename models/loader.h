@@ -7,6 +7,7 @@
 #include <string>
 
 #include "src/io/weight_source.h"
+#include "src/model/load_options.h"
 #include "src/model/model.h"
 #include "src/tokenizer/chat_template.h"
 #include "src/tokenizer/tokenizer.h"
@@ -26,8 +27,8 @@ struct LoadedModel {
 // path: a Hugging Face folder, a .hearth file, or "" / kBundledModelName for the bundled model.
 Result<std::shared_ptr<const WeightSource>> open_weights(const std::string& path);
 
-// Opens the weights and builds the model; with_tokenizer also loads the tokenizer (an error
-// if the source has none).
-Result<LoadedModel> load_model(const std::string& path, bool with_tokenizer);
+// Opens the weights and builds the model as the options say; with_tokenizer also loads the
+// tokenizer (an error if the source has none).
+Result<LoadedModel> load_model(const std::string& path, bool with_tokenizer, const LoadOptions& options = {});
 
 }  // namespace hearth::models

@@ -7,7 +7,7 @@
 
 namespace hearth::models {
 
-Result<std::unique_ptr<Model>> build_mixtral(std::shared_ptr<const WeightSource> src) {
+Result<std::unique_ptr<Model>> build_mixtral(std::shared_ptr<const WeightSource> src, const LoadOptions& opt) {
   ConfigReader r(src->config(), src->description() + "/config.json");
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
   const RopeConfig rope = read_rope_config(r, d.head_dim);
@@ -23,13 +23,14 @@ Result<std::unique_ptr<Model>> build_mixtral(std::shared_ptr<const WeightSource>
   HEARTH_TRY(router.validate().with_context(src->description() + "/config.json"));
 
   TensorGetter t(*src);
-  return build_gqa_decoder(src, r, t, d, rope, attn, "MixtralForCausalLM", [&](int64_t, const std::string& p) {
+  const std::shared_ptr<ExpertExecutor> experts = expert_executor(opt);
+  return build_gqa_decoder(src, r, t, d, rope, attn, "MixtralForCausalLM", opt, [&](int64_t, const std::string& p) {
     MoeWeights moe;
     moe.router = t.get(p + "block_sparse_moe.gate.weight", {router.n_expert, d.n_embd});  // [n_expert][n_embd]
     for (int64_t e = 0; e < router.n_expert; ++e)
       moe.experts.push_back(load_ffn(t, fmt::format("{}block_sparse_moe.experts.{}.", p, e), d.n_embd,
                                      d.n_ff, "w1", "w3", "w2"));
-    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
+    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd, experts);
   });
 }
 

@@ -12,7 +12,7 @@
 
 namespace hearth::models {
 
-Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSource> src) {
+Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSource> src, const LoadOptions& opt) {
   const std::string where = src->description() + "/config.json";
   ConfigReader r(src->config(), where);
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
@@ -37,7 +37,8 @@ Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSourc
   if (any_dense) r.check(d.n_ff > 0, "intermediate_size must be positive for the dense layers");
 
   TensorGetter t(*src);
-  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen2MoeForCausalLM",
+  const std::shared_ptr<ExpertExecutor> experts = expert_executor(opt);
+  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen2MoeForCausalLM", opt,
                            [&](int64_t l, const std::string& p) -> std::unique_ptr<LayerBlock> {
     if (!schedule.is_sparse(l)) return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
     MoeWeights moe;
@@ -48,7 +49,7 @@ Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSourc
       moe.shared = load_ffn(t, p + "mlp.shared_expert.", d.n_embd, n_ff_shared);
       moe.shared_gate = t.get(p + "mlp.shared_expert_gate.weight", {1, d.n_embd});  // [1][n_embd]
     }
-    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
+    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd, experts);
   });
 }
 

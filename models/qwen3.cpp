@@ -7,7 +7,7 @@
 
 namespace hearth::models {
 
-Result<std::unique_ptr<Model>> build_qwen3(std::shared_ptr<const WeightSource> src) {
+Result<std::unique_ptr<Model>> build_qwen3(std::shared_ptr<const WeightSource> src, const LoadOptions& opt) {
   ConfigReader r(src->config(), src->description() + "/config.json");
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
   const RopeConfig rope = read_rope_config(r, d.head_dim);
@@ -18,7 +18,7 @@ Result<std::unique_ptr<Model>> build_qwen3(std::shared_ptr<const WeightSource> s
   attn.qk_norm = true;
 
   TensorGetter t(*src);
-  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen3ForCausalLM", [&](int64_t, const std::string& p) {
+  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen3ForCausalLM", opt, [&](int64_t, const std::string& p) {
     return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
   });
 }

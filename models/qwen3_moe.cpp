@@ -8,7 +8,7 @@
 
 namespace hearth::models {
 
-Result<std::unique_ptr<Model>> build_qwen3_moe(std::shared_ptr<const WeightSource> src) {
+Result<std::unique_ptr<Model>> build_qwen3_moe(std::shared_ptr<const WeightSource> src, const LoadOptions& opt) {
   const std::string where = src->description() + "/config.json";
   ConfigReader r(src->config(), where);
   const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
@@ -27,14 +27,15 @@ Result<std::unique_ptr<Model>> build_qwen3_moe(std::shared_ptr<const WeightSourc
   if (any_sparse) HEARTH_TRY(router.validate().with_context(where));
 
   TensorGetter t(*src);
-  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen3MoeForCausalLM",
+  const std::shared_ptr<ExpertExecutor> experts = expert_executor(opt);
+  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen3MoeForCausalLM", opt,
                            [&](int64_t l, const std::string& p) -> std::unique_ptr<LayerBlock> {
     if (!schedule.is_sparse(l)) return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
     MoeWeights moe;
     moe.router = t.get(p + "mlp.gate.weight", {router.n_expert, d.n_embd});  // [n_expert][n_embd]
     for (int64_t e = 0; e < router.n_expert; ++e)
       moe.experts.push_back(load_ffn(t, fmt::format("{}mlp.experts.{}.", p, e), d.n_embd, n_ff_expert));
-    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd);
+    return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd, experts);
   });
 }
 

@@ -39,17 +39,17 @@ Result<const ArchitectureEntry*> find_architecture(const nlohmann::json& config,
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> build_model(std::shared_ptr<const WeightSource> source) {
+Result<std::unique_ptr<Model>> build_model(std::shared_ptr<const WeightSource> source, const LoadOptions& options) {
   auto arch = find_architecture(source->config(), source->description());
   HEARTH_TRY(arch);
-  return (*arch)->build(std::move(source));
+  return (*arch)->build(std::move(source), options);
 }
 
-Result<KvPlan> kv_plan(const nlohmann::json& config, const std::string& where) {
+Result<KvPlan> kv_plan(const nlohmann::json& config, const std::string& where, const LoadOptions& options) {
   auto arch = find_architecture(config, where);
   HEARTH_TRY(arch);
   ConfigReader r(config, where + "/config.json");
-  return (*arch)->kv_plan(r);
+  return (*arch)->kv_plan(r, options);
 }
 
 }  // namespace hearth::models

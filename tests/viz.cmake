@@ -29,5 +29,5 @@ foreach(_model tiny-qwen3-moe tiny-deepseek-v3)
 endforeach()
 # MLA captures "attn_probs" in both forms; the default run above uses the absorbed one.
 hearth_viz_test(viz.attention_probs.tiny_deepseek_v3_plain_mla ${_viz_ref}/attention_probs.py
-  --model ${PROJECT_SOURCE_DIR}/tests/data/models/tiny-deepseek-v3 --hearth $<TARGET_FILE:hearth>)
-set_property(TEST viz.attention_probs.tiny_deepseek_v3_plain_mla APPEND PROPERTY ENVIRONMENT "HEARTH_MLA=plain")
+  --model ${PROJECT_SOURCE_DIR}/tests/data/models/tiny-deepseek-v3 --hearth $<TARGET_FILE:hearth>
+  --hearth-arg=--mla=plain)

@@ -34,9 +34,7 @@ int run_attention(const AttentionArgs& a) {
   Status s = check_output_path(a.out, {".png", ".html", ".json"}, "--out");
   if (!s) return fail("attention", s.message());
   const std::string ext = file_extension(a.out);
-  SamplerParams unused;
-  apply_runtime_options(a.model, unused, true);
-  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/true);
+  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/true, load_options(a.model));
   if (!loaded) return fail("attention", loaded.message());
   const Tokenizer& tok = *loaded->tokenizer;
   Model& model = *loaded->model;

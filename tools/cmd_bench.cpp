@@ -125,10 +125,8 @@ std::vector<int32_t> bench_tokens(const BenchArgs& a, const models::LoadedModel&
 }
 
 int run_bench(BenchArgs& a) {
-  SamplerParams unused;
-  apply_runtime_options(a.model, unused, true);
-  const int threads = ops::num_threads();
-  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/!a.random);
+  const int threads = a.model.threads > 0 ? a.model.threads : ops::num_threads();
+  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/!a.random, load_options(a.model));
   if (!loaded) return fail("bench", loaded.message());
   Model& model = *loaded->model;
   const std::vector<int32_t> toks = bench_tokens(a, *loaded, static_cast<size_t>(a.n_prompt + a.n_gen));

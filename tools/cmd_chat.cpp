@@ -42,16 +42,9 @@ struct ChatArgs {
   StagedCliOptions staged;  // --verify-reasoning, --stage-template, --json
 };
 
-// Tokens that end an assistant turn: the model's EOS ids plus the tokenizer's eos token.
-std::vector<int32_t> turn_end_ids(const Model& model, const Tokenizer& tok) {
-  std::vector<int32_t> ids = model.info().eos_ids;
-  if (auto eos = tok.eos_id()) ids.push_back(*eos);
-  return ids;
-}
-
 int run_chat(ChatArgs& a) {
-  apply_runtime_options(a.model, a.sampler, a.seed_given);
-  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/true);
+  pick_seed(a.sampler, a.seed_given);
+  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/true, load_options(a.model));
   if (!loaded) return fail("chat", loaded.message());
   const Tokenizer& tok = *loaded->tokenizer;
   auto tmpl = ChatTemplate::from_tokenizer(tok);
@@ -62,10 +55,10 @@ int run_chat(ChatArgs& a) {
   sa.sa_handler = on_sigint;
   sigaction(SIGINT, &sa, nullptr);
 
-  Session session(*loaded->model, /*prefill_batch=*/512, a.model.kv);
+  Session session(*loaded->model, kPrefillBatch, a.model.kv);
   GenerateOptions opt;
   opt.max_tokens = a.n_predict;
-  opt.stop_ids = turn_end_ids(*loaded->model, tok);
+  opt.stop_ids = end_of_generation_ids(*loaded->model, tok);
   opt.sampler = a.sampler;
 
   nlohmann::json messages = nlohmann::json::array();

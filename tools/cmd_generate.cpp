@@ -25,19 +25,18 @@ struct GenerateArgs {
 };
 
 int run_generate(GenerateArgs& a) {
-  apply_runtime_options(a.model, a.sampler, a.seed_given);
-  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/true);
+  pick_seed(a.sampler, a.seed_given);
+  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/true, load_options(a.model));
   if (!loaded) return fail("generate", loaded.message());
   const Tokenizer& tok = *loaded->tokenizer;
   const std::vector<int32_t> prompt = tok.encode(a.prompt, !a.no_special);
   if (prompt.empty()) return fail("generate", "the prompt is empty after tokenization; give some text with --prompt");
 
-  Session session(*loaded->model, /*prefill_batch=*/512, a.model.kv);
+  Session session(*loaded->model, kPrefillBatch, a.model.kv);
   GenerateOptions opt;
   opt.max_tokens = a.n_predict;
   opt.ignore_eos = a.ignore_eos;
-  opt.stop_ids = loaded->model->info().eos_ids;
-  if (auto eos = tok.eos_id()) opt.stop_ids.push_back(*eos);
+  opt.stop_ids = end_of_generation_ids(*loaded->model, tok);
   opt.sampler = a.sampler;
 
   if (a.staged.verify) {  // the prompt is the question of a chat conversation

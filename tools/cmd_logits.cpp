@@ -43,10 +43,9 @@ Result<std::vector<int32_t>> parse_ids(const std::string& text) {
 }
 
 int run_logits(LogitsArgs& a) {
-  ops::set_num_threads(a.model.threads);
   if (a.ids_text.empty() && a.prompt.empty()) return fail("logits", "give the tokens with --ids or --prompt");
   const bool from_prompt = !a.prompt.empty();
-  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/from_prompt);
+  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/from_prompt, load_options(a.model));
   if (!loaded) return fail("logits", loaded.message());
   std::vector<int32_t> ids;
   if (from_prompt) {

@@ -68,9 +68,7 @@ int run_profile(const ProfileArgs& a) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     return fail("profile", a.text_path + " is empty: give a text file with some content");
 
-  SamplerParams unused;
-  apply_runtime_options(a.model, unused, true);
-  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/true);
+  auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/true, load_options(a.model));
   if (!loaded) return fail("profile", loaded.message());
   const Tokenizer& tok = *loaded->tokenizer;
   std::vector<int32_t> ids = tok.encode(text, /*add_special_tokens=*/false);

@@ -23,14 +23,15 @@ struct VerifyArgs {
   bool json = false;
   double max_kl = -1;
   int threads = 0;
+  MlaForm mla = MlaForm::kAbsorbed;
   KvPrecision kv = KvPrecision::kF32, kv_reference = KvPrecision::kF32;
 };
 
 int run_verify(const VerifyArgs& a) {
-  ops::set_num_threads(a.threads);
-  auto ref = models::load_model(a.reference, /*with_tokenizer=*/true);
+  const LoadOptions options = load_options(a.threads, a.mla);
+  auto ref = models::load_model(a.reference, /*with_tokenizer=*/true, options);
   if (!ref) return fail("verify", "--reference: " + ref.message());
-  auto model = models::load_model(a.model, /*with_tokenizer=*/false);
+  auto model = models::load_model(a.model, /*with_tokenizer=*/false, options);
   if (!model) return fail("verify", "--model: " + model.message());
   std::fprintf(stderr, "loaded reference in %.3f s, model in %.3f s\n", ref->load_seconds, model->load_seconds);
   auto text = read_text_file(a.text);
@@ -77,7 +78,7 @@ const CommandRegistration kRegistration({
       app.add_option("--max-kl", a->max_kl, "Exit non-zero when the mean KL exceeds this")->check(CLI::NonNegativeNumber);
       add_kv_option(app, a->kv, "--kv", "The model's KV cache");
       add_kv_option(app, a->kv_reference, "--kv-reference", "The reference's KV cache");
-      app.add_option("-t,--threads", a->threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+      add_load_options(app, a->threads, a->mla);
       return [a] { return run_verify(*a); };
     }});
 

@@ -3,7 +3,6 @@
 #include <random>
 
 #include "models/loader.h"
-#include "src/ops/ops.h"
 
 namespace hearth::tools {
 
@@ -12,7 +11,26 @@ void add_model_options(CLI::App& app, ModelOptions& opt, bool required) {
                            required ? "Model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json)"
                                     : "Model: a Hugging Face folder; default: the bundled tiny-qwen3-moe");
   if (required) m->required();
-  app.add_option("-t,--threads", opt.threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  add_load_options(app, opt.threads, opt.mla);
+}
+
+void add_load_options(CLI::App& app, int& threads, MlaForm& mla) {
+  app.add_option("-t,--threads", threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option_function<std::string>(
+         "--mla", [&mla](const std::string& s) {
+           if (auto form = parse_mla_form(s)) mla = *form;
+         },
+         "DeepSeek's multi-head latent attention: absorbed (caches the compressed latent; the fast form) "
+         "or plain (per-head keys and values, as Hugging Face computes it; the test reference)")
+      ->check(CLI::IsMember({"absorbed", "plain"}))
+      ->default_str("absorbed");
+}
+
+LoadOptions load_options(int threads, MlaForm mla) {
+  LoadOptions o;
+  o.threads = threads;
+  o.mla = mla;
+  return o;
 }
 
 void add_kv_option(CLI::App& app, KvPrecision& kv, const std::string& name, const std::string& whose) {
@@ -44,8 +62,7 @@ void add_sampling_options(CLI::App& app, SamplerParams& p, bool* seed_given) {
       "Random seed; the same seed gives the same output (default: random)");
 }
 
-void apply_runtime_options(const ModelOptions& opt, SamplerParams& params, bool seed_given) {
-  ops::set_num_threads(opt.threads);
+void pick_seed(SamplerParams& params, bool seed_given) {
   if (!seed_given) params.seed = std::random_device{}();
 }
 

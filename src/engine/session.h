@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "src/engine/generation_defaults.h"
 #include "src/engine/sampler.h"
 #include "src/model/model.h"
 
@@ -35,7 +36,7 @@ struct GenerateStats {
 
 class Session {
  public:
-  explicit Session(Model& model, int64_t prefill_batch = 512, KvPrecision kv = KvPrecision::kF32);
+  explicit Session(Model& model, int64_t prefill_batch = kPrefillBatch, KvPrecision kv = KvPrecision::kF32);
 
   // Makes the sequence equal `tokens` (reusing the cached prefix) and returns the logits of
   // the last token. Errors: empty input, ids out of range, context full.

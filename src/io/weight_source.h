@@ -1,6 +1,6 @@
 // Where a model's weights and metadata come from. Every weight access goes through here, so
 // other containers (.hearth files, GGUF) and weight transforms (LoRA merges) plug in at one
-// place. Implementations: HfCheckpoint (a Hugging Face folder), later the .hearth reader.
+// place. Implementations: HfCheckpoint (a Hugging Face folder) and HearthFile (a .hearth file).
 #pragma once
 
 #include <optional>

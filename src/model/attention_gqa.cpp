@@ -83,8 +83,8 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
     ctx.probe->capture("attn_o_in", ctx.layer, shape, {attn.data(), static_cast<size_t>(n * q_width)});
   }
   ops::matmul(w_.wo, attn.data(), n, out);
-  if (!c.o_bias.empty())
-    for (int64_t r = 0; r < n; ++r) ops::add_inplace(out + r * c.n_embd, c.o_bias.data(), c.n_embd);
+  if (!w_.bo.empty())
+    for (int64_t r = 0; r < n; ++r) ops::add_inplace(out + r * c.n_embd, w_.bo.data(), c.n_embd);
 }
 
 int64_t AttentionGqa::window_start(const KvLayerRows& kv, int64_t end) const {
@@ -116,8 +116,8 @@ void AttentionGqa::attend_row_by_row(const LayerContext& ctx, const float* q, fl
 
 // Blocks of consecutive rows of one sequence x the query heads of one KV head share every read
 // of that head's cached rows (ops::attend). About 64 queries per block: the kernel transposes
-// each block's keys once, so fewer, larger blocks transpose less (8 rows -> 32 rows per block
-// at 2 query heads per KV head: pp512 +5-7% on bench-qwen3-0.6b q4).
+// each block's keys once, so fewer, larger blocks transpose less (benchmarks/RESULTS.md has
+// the block sizes measured).
 void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float* attn) const {
   constexpr int64_t kQueriesPerBlock = 64;
   const AttentionGqaConfig& c = config_;

@@ -24,12 +24,12 @@ struct AttentionGqaConfig {
   float scale = 0;  // 0 = 1/sqrt(head_dim)
   RopeConfig rope;
   int64_t sliding_window = 0;  // > 0: a query sees only the last sliding_window positions
-  std::vector<float> o_bias;   // [n_embd], empty when absent
 };
 
 struct AttentionGqaWeights {
   TensorView wq, wk, wv, wo;          // [n_head*head_dim][n_embd], [n_head_kv*head_dim][n_embd] x2, [n_embd][n_head*head_dim]
-  std::vector<float> bq, bk, bv;      // [n_head*head_dim] etc., empty when absent
+  std::vector<float> bq, bk, bv;      // [n_head*head_dim], [n_head_kv*head_dim] x2; empty when absent
+  std::vector<float> bo;              // [n_embd], empty when absent
   std::vector<float> q_norm, k_norm;  // [head_dim], empty when absent
 };
 

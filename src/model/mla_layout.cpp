@@ -1,19 +1,15 @@
 #include "src/model/mla_layout.h"
 
-#include <cstdlib>
 #include <string>
 
 namespace hearth {
 
 const char* mla_form_name(MlaForm form) { return form == MlaForm::kAbsorbed ? "absorbed" : "plain"; }
 
-Result<MlaForm> mla_form_from_env() {
-  const char* v = std::getenv("HEARTH_MLA");
-  if (v == nullptr || *v == '\0') return MlaForm::kAbsorbed;
-  const std::string s(v);
-  if (s == "absorbed") return MlaForm::kAbsorbed;
-  if (s == "plain") return MlaForm::kPlain;
-  return Status::errorf("environment variable HEARTH_MLA='{}' is not understood (expected plain or absorbed)", s);
+Result<MlaForm> parse_mla_form(std::string_view name) {
+  if (name == "absorbed") return MlaForm::kAbsorbed;
+  if (name == "plain") return MlaForm::kPlain;
+  return Status::errorf("MLA form '{}' is not understood (expected absorbed or plain)", name);
 }
 
 Status MlaDims::validate() const {
@@ -28,35 +24,35 @@ Status MlaDims::validate() const {
 }
 
 MlaDims read_mla_dims(ConfigReader& r) {
-  MlaDims d;
-  d.n_head = r.require_int("num_attention_heads");
-  d.q_lora_rank = r.get_optional_int("q_lora_rank").value_or(0);
-  r.check(!r.has("q_lora_rank") || d.q_lora_rank > 0, "field 'q_lora_rank' must be positive or null");
-  d.kv_lora_rank = r.require_int("kv_lora_rank");
-  d.qk_nope_head_dim = r.require_int("qk_nope_head_dim");
-  d.qk_rope_head_dim = r.require_int("qk_rope_head_dim");
-  d.v_head_dim = r.require_int("v_head_dim");
+  MlaDims mla;
+  mla.n_head = r.require_int("num_attention_heads");
+  mla.q_lora_rank = r.get_optional_int("q_lora_rank").value_or(0);
+  r.check(!r.has("q_lora_rank") || mla.q_lora_rank > 0, "field 'q_lora_rank' must be positive or null");
+  mla.kv_lora_rank = r.require_int("kv_lora_rank");
+  mla.qk_nope_head_dim = r.require_int("qk_nope_head_dim");
+  mla.qk_rope_head_dim = r.require_int("qk_rope_head_dim");
+  mla.v_head_dim = r.require_int("v_head_dim");
   if (r.status().is_ok()) {
-    const Status s = d.validate();
+    const Status s = mla.validate();
     if (!s.is_ok()) r.fail(s.message());
   }
-  return d;
+  return mla;
 }
 
-void mla_kv_widths(const MlaDims& d, MlaForm form, int64_t* k_width, int64_t* v_width) {
+void mla_kv_widths(const MlaDims& mla, MlaForm form, int64_t* k_width, int64_t* v_width) {
   if (form == MlaForm::kAbsorbed) {
-    *k_width = d.kv_lora_rank + d.qk_rope_head_dim;
+    *k_width = mla.kv_lora_rank + mla.qk_rope_head_dim;
     *v_width = 0;
   } else {
-    *k_width = d.n_head * d.qk_head_dim();
-    *v_width = d.n_head * d.v_head_dim;
+    *k_width = mla.n_head * mla.qk_head_dim();
+    *v_width = mla.n_head * mla.v_head_dim;
   }
 }
 
-KvCacheLayout mla_kv_layout(const MlaDims& d, int64_t n_layer, MlaForm form) {
+KvCacheLayout mla_kv_layout(const MlaDims& mla, int64_t n_layer, MlaForm form) {
   KvCacheLayout layout;
   int64_t k = 0, v = 0;
-  mla_kv_widths(d, form, &k, &v);
+  mla_kv_widths(mla, form, &k, &v);
   layout.k_width.assign(static_cast<size_t>(n_layer), k);
   layout.v_width.assign(static_cast<size_t>(n_layer), v);
   return layout;

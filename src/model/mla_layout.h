@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "src/base/status.h"
 #include "src/model/config_reader.h"
@@ -24,9 +25,8 @@ enum class MlaForm { kAbsorbed, kPlain };
 
 const char* mla_form_name(MlaForm form);
 
-// The form from the environment variable HEARTH_MLA (plain | absorbed; unset = absorbed).
-// Read once, at model build; an unknown value is an error naming the variable.
-Result<MlaForm> mla_form_from_env();
+// "absorbed" or "plain" (mla_form_name's words); anything else is an error naming both.
+Result<MlaForm> parse_mla_form(std::string_view name);
 
 struct MlaDims {
   int64_t n_head = 0;
@@ -47,9 +47,9 @@ MlaDims read_mla_dims(ConfigReader& r);
 // Cache row widths (in values) of one MLA layer:
 //   absorbed: k = kv_lora_rank + qk_rope_head_dim, v = 0
 //   plain:    k = n_head * (qk_nope_head_dim + qk_rope_head_dim), v = n_head * v_head_dim
-void mla_kv_widths(const MlaDims& d, MlaForm form, int64_t* k_width, int64_t* v_width);
+void mla_kv_widths(const MlaDims& mla, MlaForm form, int64_t* k_width, int64_t* v_width);
 
 // The whole model's layout: n_layer MLA layers.
-KvCacheLayout mla_kv_layout(const MlaDims& d, int64_t n_layer, MlaForm form);
+KvCacheLayout mla_kv_layout(const MlaDims& mla, int64_t n_layer, MlaForm form);
 
 }  // namespace hearth

@@ -14,14 +14,11 @@ void CpuExpertExecutor::run_all(int /*layer*/, std::span<const Task> tasks) {
   ffn_swiglu_many(ffn);
 }
 
-ExpertExecutor& default_expert_executor() {
-  static CpuExpertExecutor cpu;
-  return cpu;
+MoeBlock::MoeBlock(RouterConfig router, MoeWeights weights, int64_t n_embd,
+                   std::shared_ptr<ExpertExecutor> executor)
+    : router_(router), w_(std::move(weights)), n_embd_(n_embd), executor_(std::move(executor)) {
+  HEARTH_CHECK(executor_ != nullptr, "MoeBlock: no expert executor");
 }
-
-MoeBlock::MoeBlock(RouterConfig router, MoeWeights weights, int64_t n_embd, ExpertExecutor* executor)
-    : router_(router), w_(std::move(weights)), n_embd_(n_embd),
-      executor_(executor ? executor : &default_expert_executor()) {}
 
 void MoeBlock::forward(const LayerContext& ctx, const float* x, float* out) {
   const int64_t n = ctx.n_rows();

@@ -47,9 +47,6 @@ class CpuExpertExecutor final : public ExpertExecutor {
   void run_all(int layer, std::span<const Task> tasks) override;
 };
 
-// The process-wide default executor (CPU).
-ExpertExecutor& default_expert_executor();
-
 struct MoeWeights {
   TensorView router;                    // [n_expert][n_embd]
   std::vector<float> selection_bias;    // [n_expert], empty when absent (DeepSeek-V3)
@@ -60,15 +57,15 @@ struct MoeWeights {
 
 class MoeBlock final : public LayerBlock {
  public:
-  MoeBlock(RouterConfig router, MoeWeights weights, int64_t n_embd,
-           ExpertExecutor* executor = nullptr);
+  // executor: where this block's experts run (shared by a model's MoE blocks; never null).
+  MoeBlock(RouterConfig router, MoeWeights weights, int64_t n_embd, std::shared_ptr<ExpertExecutor> executor);
   void forward(const LayerContext& ctx, const float* x, float* out) override;
 
  private:
   RouterConfig router_;
   MoeWeights w_;
   int64_t n_embd_;
-  ExpertExecutor* executor_;
+  std::shared_ptr<ExpertExecutor> executor_;
 };
 
 }  // namespace hearth

@@ -22,7 +22,7 @@ KvCacheLayout Transformer::kv_layout() const {
 Status Transformer::forward(const Batch& batch, KvCache& cache, std::vector<float>& logits,
                             Probe* probe) {
   Status status = Status::ok();
-  ops::with_team(ops::num_threads(), [&] { status = run_layers(batch, cache, logits, probe); });
+  ops::with_team(spec_.threads > 0 ? spec_.threads : ops::num_threads(), [&] { status = run_layers(batch, cache, logits, probe); });
   return status;
 }
 

@@ -32,6 +32,7 @@ struct TransformerSpec {
   std::vector<float> output_norm;  // [n_embd]
   TensorView lm_head;             // [n_vocab][n_embd] (the embedding when tied)
   std::shared_ptr<const ops::PackedWeights> packed;  // owns the packed copies views point into
+  int threads = 0;  // of each forward pass (LoadOptions::threads); 0: OpenMP's default
 };
 
 class Transformer final : public Model {

@@ -40,7 +40,7 @@ class PreparedInput {
 };
 
 // A float buffer left uninitialised, for outputs written in full before they are read (matmul
-// results): zero-filling them, as std::vector does, was 3.5% of prefill.
+// results): std::vector's zero-fill is a measurable share of prefill (benchmarks/RESULTS.md).
 class FloatBuffer {
  public:
   explicit FloatBuffer(size_t n) : p_(new float[n]) {}

@@ -33,6 +33,8 @@ bool passive_wait_policy() {
 }
 
 thread_local ThreadTeam* tl_driven = nullptr;
+// Threads the calling thread's current pass may use (with_team's count), 0 outside a pass.
+thread_local int tl_budget = 0;
 
 }  // namespace
 
@@ -124,9 +126,17 @@ class ThreadTeam {
 
 ThreadTeam* driven_team() { return tl_driven; }
 
+int threads_of_pass() { return tl_budget; }
+
 void run_on_team(ThreadTeam& team, int threads, MemberFn fn, const void* body) { team.run(threads, fn, body); }
 
 void with_team(int threads, void (*fn)(const void*), const void* body) {
+  // The pass's thread count holds for its parallel ops (num_threads), with a team or without.
+  struct Budget {
+    int saved = tl_budget;
+    explicit Budget(int n) { if (n > 0) tl_budget = n; }
+    ~Budget() { tl_budget = saved; }
+  } budget(threads);
   if (threads <= 1 || tl_driven != nullptr || omp_in_parallel()) {
     fn(body);
     return;
@@ -157,8 +167,10 @@ void with_team(int threads, void (*fn)(const void*), const void* body) {
 
 namespace hearth::ops {
 
-// Inside a team (driver or helper) OpenMP reports the count the team was opened with.
-int num_threads() { return omp_get_max_threads(); }
+int num_threads() {
+  const int pass = detail::threads_of_pass();
+  return pass > 0 ? pass : omp_get_max_threads();
+}
 
 void set_num_threads(int n) {
   if (n > 0) omp_set_num_threads(n);

@@ -12,9 +12,11 @@
 
 namespace hearth::ops {
 
-// Threads a parallel op may use (OpenMP's thread count; a team is opened with it).
+// Threads a parallel op may use: inside with_team, the count the pass was opened with (a
+// model's own thread count, its load option); elsewhere OpenMP's default.
 int num_threads();
-// OpenMP's thread count for the regions (and teams) opened after this call; n <= 0 is ignored.
+// OpenMP's default thread count for the regions opened after this call outside a pass (the
+// converter's quantization loops); n <= 0 is ignored.
 void set_num_threads(int n);
 
 namespace detail {
@@ -24,6 +26,8 @@ class ThreadTeam;
 
 // The team the calling thread drives, or null (no team, or a helper thread).
 ThreadTeam* driven_team();
+// The thread count of the pass the calling thread runs (with_team), or 0 outside one.
+int threads_of_pass();
 // body(me) for me in [0, threads), spread over the team's members (me = 0 on the caller);
 // returns when every member is done, rethrowing the first exception any of them threw.
 void run_on_team(ThreadTeam& team, int threads, MemberFn fn, const void* body);

@@ -2,7 +2,7 @@
 """Attention probabilities of the float64 PyTorch reference, and the check of `hearth attention` against them.
 
   /usr/bin/python3 tests/reference/attention_probs.py --model DIR --ids 1,2,3          # prints the reference
-  /usr/bin/python3 tests/reference/attention_probs.py --model DIR --hearth BIN [--prompt TEXT]
+  /usr/bin/python3 tests/reference/attention_probs.py --model DIR --hearth BIN [--prompt TEXT] [--hearth-arg=ARG ...]
 
 The reference forward (ref_llama / ref_moe / ref_deepseek, unchanged) is observed through a hook: the
 `causal_attention` those modules imported from common.py is wrapped so every call also records
@@ -76,10 +76,11 @@ def rollout(probs):
     return r
 
 
-def run_hearth(hearth, model_dir, prompt):
+def run_hearth(hearth, model_dir, prompt, extra_args):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "attention.json")
         cmd = [hearth, "attention", "--model", model_dir, "--prompt", prompt, "--layer", "all", "--out", out]
+        cmd += extra_args
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                               env=dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1")))
         if proc.returncode != 0:
@@ -109,6 +110,8 @@ def main():
     ap.add_argument("--hearth", help="hearth binary: compare `hearth attention` with the reference")
     ap.add_argument("--prompt", default=DEFAULT_PROMPT)
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--hearth-arg", action="append", default=[],
+                    help="extra argument for `hearth attention` (repeatable), e.g. --hearth-arg=--mla=plain")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if not os.path.isfile(os.path.join(args.model, "config.json")):
@@ -121,7 +124,7 @@ def main():
         return 0
     if not args.hearth:
         ap.error("give --ids or --hearth")
-    got, err = run_hearth(args.hearth, args.model, args.prompt)
+    got, err = run_hearth(args.hearth, args.model, args.prompt, args.hearth_arg)
     if got is None:
         if "architecture" in err.lower() and ("unsupported" in err.lower() or "not supported" in err.lower()
                                               or "unknown" in err.lower()):

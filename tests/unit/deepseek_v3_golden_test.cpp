@@ -2,7 +2,7 @@
 // prompt of reference.jsonl (float64 reference) the prompt ids from hearth's tokenizer, the
 // last-position logits within 1e-3, and 32 greedy tokens exactly - with the whole prompt in one
 // prefill batch and with the prompt fed token by token through the KV cache, in both MLA forms
-// (absorbed: the default; plain: HEARTH_MLA=plain, read at model build).
+// (absorbed: the default; plain: LoadOptions::mla, as `--mla plain` sets it).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -56,10 +56,10 @@ void run_case(Model& model, const GoldenCase& c, bool token_by_token, std::vecto
   }
 }
 
-void check_golden(const char* mla_form) {
-  ::setenv("HEARTH_MLA", mla_form, 1);
-  auto loaded = models::load_model(kModelDir, /*with_tokenizer=*/false);
-  ::unsetenv("HEARTH_MLA");
+void check_golden(MlaForm mla_form) {
+  LoadOptions options;
+  options.mla = mla_form;
+  auto loaded = models::load_model(kModelDir, /*with_tokenizer=*/false, options);
   ASSERT_TRUE(loaded.is_ok()) << loaded.message();
   Model& model = *loaded->model;
   const std::vector<GoldenCase> cases = read_golden();
@@ -79,12 +79,12 @@ void check_golden(const char* mla_form) {
       EXPECT_EQ(greedy, c.greedy_ids) << (token_by_token ? "token by token" : "whole-prompt prefill");
     }
   }
-  std::printf("[ golden ] tiny-deepseek-v3 (%s MLA): max |logit - reference| %.3g\n", mla_form, worst);
+  std::printf("[ golden ] tiny-deepseek-v3 (%s MLA): max |logit - reference| %.3g\n", mla_form_name(mla_form), worst);
 }
 
-TEST(DeepseekV3Golden, AbsorbedMla) { check_golden("absorbed"); }
+TEST(DeepseekV3Golden, AbsorbedMla) { check_golden(MlaForm::kAbsorbed); }
 
-TEST(DeepseekV3Golden, PlainMla) { check_golden("plain"); }
+TEST(DeepseekV3Golden, PlainMla) { check_golden(MlaForm::kPlain); }
 
 // A bf16 or q8 KV cache (the latent and rope key rounded on write): the last logits stay close
 // to the float64 reference and the first 16 greedy tokens are still the reference's.
@@ -116,11 +116,12 @@ TEST(DeepseekV3Golden, TokenizerGivesReferenceIds) {
 }
 
 TEST(DeepseekV3Golden, UnknownMlaFormIsAnError) {
-  ::setenv("HEARTH_MLA", "fast", 1);
-  auto loaded = models::load_model(kModelDir, /*with_tokenizer=*/false);
-  ::unsetenv("HEARTH_MLA");
-  ASSERT_FALSE(loaded.is_ok());
-  EXPECT_NE(loaded.message().find("HEARTH_MLA"), std::string::npos) << loaded.message();
+  auto form = parse_mla_form("fast");
+  ASSERT_FALSE(form.is_ok());
+  EXPECT_NE(form.message().find("'fast'"), std::string::npos) << form.message();
+  EXPECT_NE(form.message().find("absorbed or plain"), std::string::npos) << form.message();
+  EXPECT_EQ(parse_mla_form("plain").value(), MlaForm::kPlain);
+  EXPECT_EQ(parse_mla_form("absorbed").value(), MlaForm::kAbsorbed);
 }
 
 }  // namespace
