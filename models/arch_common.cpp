@@ -107,6 +107,18 @@ FfnWeights load_ffn(TensorGetter& t, const std::string& prefix, int64_t n_embd, 
   return w;
 }
 
+MoeWeights load_routed_experts(TensorGetter& t, const std::string& prefix, const RouterConfig& router,
+                               int64_t n_embd, int64_t n_ff_expert, const char* gate, const char* up,
+                               const char* down) {
+  MoeWeights moe;
+  moe.router = t.get(prefix + "gate.weight", {router.n_expert, n_embd});  // [n_expert][n_embd]
+  if (router.has_selection_bias)
+    moe.selection_bias = t.get_f32(prefix + "gate.e_score_correction_bias", {router.n_expert});  // [n_expert]
+  for (int64_t e = 0; e < router.n_expert; ++e)
+    moe.experts.push_back(load_ffn(t, fmt::format("{}experts.{}.", prefix, e), n_embd, n_ff_expert, gate, up, down));
+  return moe;
+}
+
 void load_layer_norms(TensorGetter& t, const std::string& prefix, const DecoderDims& d, DecoderLayer& layer) {
   layer.attn_norm = t.get_f32(prefix + "input_layernorm.weight", {d.n_embd});
   layer.ffn_norm = t.get_f32(prefix + "post_attention_layernorm.weight", {d.n_embd});

@@ -73,6 +73,15 @@ FfnWeights load_ffn(TensorGetter& t, const std::string& prefix, int64_t n_embd, 
                     const char* gate = "gate_proj", const char* up = "up_proj",
                     const char* down = "down_proj");
 
+// The routed part of a sparse MoE layer as Hugging Face stores it under prefix
+// ("model.layers.3.mlp."): the router "<prefix>gate.weight" [n_expert][n_embd], its selection
+// bias "<prefix>gate.e_score_correction_bias" [n_expert] when the router has one (DeepSeek-V3),
+// and the experts "<prefix>experts.<e>.{gate,up,down}.weight" of width n_ff_expert (load_ffn).
+// Shared experts and their gates are left to the caller: their names differ per family.
+MoeWeights load_routed_experts(TensorGetter& t, const std::string& prefix, const RouterConfig& router,
+                               int64_t n_embd, int64_t n_ff_expert, const char* gate = "gate_proj",
+                               const char* up = "up_proj", const char* down = "down_proj");
+
 // Embedding, final norm, LM head (tied or not), info: the parts around the layers.
 void load_shell(TensorGetter& t, const ConfigReader& r, const WeightSource& src,
                 const DecoderDims& d, const std::string& architecture, TransformerSpec& spec);

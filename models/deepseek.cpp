@@ -167,12 +167,7 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
     layer.v_width = attention->v_width();
     layer.attention = std::move(attention);
     if (is_moe(l)) {
-      MoeWeights moe;
-      moe.router = t.get(p + "mlp.gate.weight", {n_routed, d.n_embd});
-      if (router.has_selection_bias)
-        moe.selection_bias = t.get_f32(p + "mlp.gate.e_score_correction_bias", {n_routed});
-      for (int64_t e = 0; e < n_routed; ++e)
-        moe.experts.push_back(load_ffn(t, fmt::format("{}mlp.experts.{}.", p, e), d.n_embd, n_ff_expert));
+      MoeWeights moe = load_routed_experts(t, p + "mlp.", router, d.n_embd, n_ff_expert);
       if (n_shared > 0) moe.shared = load_ffn(t, p + "mlp.shared_experts.", d.n_embd, n_ff_expert * n_shared);
       layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd, experts);
     } else {

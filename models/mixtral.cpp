@@ -25,11 +25,7 @@ Result<std::unique_ptr<Model>> build_mixtral(std::shared_ptr<const WeightSource>
   TensorGetter t(*src);
   const std::shared_ptr<ExpertExecutor> experts = expert_executor(opt);
   return build_gqa_decoder(src, r, t, d, rope, attn, "MixtralForCausalLM", opt, [&](int64_t, const std::string& p) {
-    MoeWeights moe;
-    moe.router = t.get(p + "block_sparse_moe.gate.weight", {router.n_expert, d.n_embd});  // [n_expert][n_embd]
-    for (int64_t e = 0; e < router.n_expert; ++e)
-      moe.experts.push_back(load_ffn(t, fmt::format("{}block_sparse_moe.experts.{}.", p, e), d.n_embd,
-                                     d.n_ff, "w1", "w3", "w2"));
+    MoeWeights moe = load_routed_experts(t, p + "block_sparse_moe.", router, d.n_embd, d.n_ff, "w1", "w3", "w2");
     return std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd, experts);
   });
 }

@@ -41,10 +41,7 @@ Result<std::unique_ptr<Model>> build_qwen2_moe(std::shared_ptr<const WeightSourc
   return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen2MoeForCausalLM", opt,
                            [&](int64_t l, const std::string& p) -> std::unique_ptr<LayerBlock> {
     if (!schedule.is_sparse(l)) return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
-    MoeWeights moe;
-    moe.router = t.get(p + "mlp.gate.weight", {router.n_expert, d.n_embd});  // [n_expert][n_embd]
-    for (int64_t e = 0; e < router.n_expert; ++e)
-      moe.experts.push_back(load_ffn(t, fmt::format("{}mlp.experts.{}.", p, e), d.n_embd, n_ff_expert));
+    MoeWeights moe = load_routed_experts(t, p + "mlp.", router, d.n_embd, n_ff_expert);
     if (n_ff_shared > 0) {
       moe.shared = load_ffn(t, p + "mlp.shared_expert.", d.n_embd, n_ff_shared);
       moe.shared_gate = t.get(p + "mlp.shared_expert_gate.weight", {1, d.n_embd});  // [1][n_embd]

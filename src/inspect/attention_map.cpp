@@ -202,6 +202,26 @@ Result<std::vector<HeatmapPanel>> select_panels(const AttentionMaps& maps, const
   return panels;
 }
 
+AttentionLayersJson attention_layers_json(const AttentionMaps& maps, const std::string& heads_key,
+                                          const MatrixToJson& matrix) {
+  AttentionLayersJson out{nlohmann::json::array(), nullptr};
+  bool all = true;
+  for (int64_t l = 0; l < maps.n_layer; ++l) {
+    if (!maps.has_layer(l)) {
+      all = false;
+      continue;
+    }
+    nlohmann::json heads = nlohmann::json::array();
+    for (const auto& h : maps.probs[static_cast<size_t>(l)]) heads.push_back(matrix(h));
+    out.layers.push_back({{"layer", l}, {heads_key, std::move(heads)}});
+  }
+  if (all) {
+    auto r = attention_rollout(maps);
+    if (r) out.rollout = matrix(*r);
+  }
+  return out;
+}
+
 nlohmann::json attention_json(const AttentionMaps& maps) {
   const int64_t n = maps.n_tok();
   auto rows = [n](const SquareMatrix& m) {
@@ -213,24 +233,11 @@ nlohmann::json attention_json(const AttentionMaps& maps) {
     }
     return out;
   };
-  nlohmann::json layers = nlohmann::json::array();
-  bool all = true;
-  for (int64_t l = 0; l < maps.n_layer; ++l) {
-    if (!maps.has_layer(l)) {
-      all = false;
-      continue;
-    }
-    nlohmann::json heads = nlohmann::json::array();
-    for (const auto& h : maps.probs[static_cast<size_t>(l)]) heads.push_back(rows(h));
-    layers.push_back({{"layer", l}, {"probs", std::move(heads)}});
-  }
+  AttentionLayersJson parts = attention_layers_json(maps, "probs", rows);
   nlohmann::json j = {{"format", "hearth.attention"}, {"version", 1},      {"token_ids", maps.token_ids},
                       {"tokens", maps.tokens},         {"n_layer", maps.n_layer}, {"n_head", maps.n_head},
-                      {"layers", std::move(layers)}};
-  if (all) {
-    auto r = attention_rollout(maps);
-    if (r) j["rollout"] = rows(*r);
-  }
+                      {"layers", std::move(parts.layers)}};
+  if (!parts.rollout.is_null()) j["rollout"] = std::move(parts.rollout);
   return j;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,18 @@ struct HeatmapPanel {
 // a number; "rollout" as layer gives the rollout panel. Errors name the valid range.
 Result<std::vector<HeatmapPanel>> select_panels(const AttentionMaps& maps, const std::string& layer,
                                                 const std::string& head);
+
+// The part of the JSON file (attention_json) and the HTML page's data (heatmap_html.cpp) that
+// both share, each matrix encoded by `matrix`: layers = [{"layer": l, <heads_key>: [matrix(head),
+// ...]}, ...] over the captured layers, and rollout = matrix(rollout) when every layer was
+// captured, null otherwise.
+using MatrixToJson = std::function<nlohmann::json(const SquareMatrix&)>;
+struct AttentionLayersJson {
+  nlohmann::json layers;
+  nlohmann::json rollout;
+};
+AttentionLayersJson attention_layers_json(const AttentionMaps& maps, const std::string& heads_key,
+                                          const MatrixToJson& matrix);
 
 // The machine-readable form (format "hearth.attention", version 1; docs/TRANSPARENCY.md):
 // tokens, and probs[layer][head][q][k] for the captured layers, with rollout when all layers are.

@@ -138,24 +138,10 @@ draw();
 
 std::string attention_html(const AttentionMaps& maps, const std::string& initial_layer,
                            const std::string& initial_head, const std::string& title) {
-  nlohmann::json layers = nlohmann::json::array();
-  bool all = true;
-  for (int64_t l = 0; l < maps.n_layer; ++l) {
-    if (!maps.has_layer(l)) {
-      all = false;
-      continue;
-    }
-    nlohmann::json heads = nlohmann::json::array();
-    for (const auto& h : maps.probs[static_cast<size_t>(l)]) heads.push_back(lower_triangle(h));
-    layers.push_back({{"layer", l}, {"heads", std::move(heads)}});
-  }
-  nlohmann::json data = {{"tokens", maps.tokens}, {"n_head", maps.n_head}, {"layers", std::move(layers)},
-                         {"rollout", nullptr},
-                         {"initial", {{"layer", initial_layer}, {"head", initial_head}}}};
-  if (all) {
-    auto r = attention_rollout(maps);
-    if (r) data["rollout"] = lower_triangle(*r);
-  }
+  AttentionLayersJson parts = attention_layers_json(maps, "heads", lower_triangle);
+  const nlohmann::json data = {{"tokens", maps.tokens}, {"n_head", maps.n_head}, {"layers", std::move(parts.layers)},
+                               {"rollout", std::move(parts.rollout)},
+                               {"initial", {{"layer", initial_layer}, {"head", initial_head}}}};
   std::string page = kPageHead;
   page += "<h1 style=\"font-size:16px\">Attention: " + html_escape(title) + "</h1>\n";
   page += "<p>Rows: query tokens; columns: key tokens. Each row of a head sums to 1. Rollout: Abnar &amp; "

@@ -1,12 +1,9 @@
 #include "src/io/hearth_file_writer.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,42 +11,6 @@
 #include "src/io/hearth_file_checksum.h"
 
 namespace hearth {
-namespace {
-
-// The temporary file in progress, for the signal handler (async-signal-safe: a fixed buffer).
-char g_temp_path[4096];
-std::atomic<bool> g_temp_active{false};
-
-void on_signal(int sig) {
-  if (g_temp_active.load()) unlink(g_temp_path);
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-std::string folder_of(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string errno_hint(int err) {
-  if (err == ENOSPC || err == EDQUOT) return " (the disk is full: free space or write elsewhere)";
-  if (err == EFBIG) return " (the file is larger than allowed here: check ulimit -f or the file system)";
-  if (err == EACCES || err == EPERM || err == EROFS) return " (no permission: choose a writable folder)";
-  if (err == ENOENT) return " (the folder does not exist: create it first)";
-  return "";
-}
-
-}  // namespace
-
-void install_signal_cleanup() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGXFSZ, SIG_IGN);
-}
 
 Result<std::unique_ptr<HearthFileWriter>> HearthFileWriter::create(
     const std::string& path, std::string metadata_text, std::vector<HearthTensorEntry> entries) {
@@ -60,22 +21,10 @@ Result<std::unique_ptr<HearthFileWriter>> HearthFileWriter::create(
   w->path_ = path;
   w->metadata_block_ = encode_metadata_block(metadata_text);
   w->entries_ = std::move(entries);
-  std::string tmpl = folder_of(path) + "/." + path.substr(path.rfind('/') + 1) + ".tmp.XXXXXX";
-  if (tmpl.size() >= sizeof(g_temp_path)) return Status::errorf("output path '{}' is too long", path);
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  w->fd_ = mkstemp(buf.data());
-  if (w->fd_ < 0) {
-    const int err = errno;
-    return Status::errorf("cannot create a file in '{}' for '{}': {}{}", folder_of(path), path,
-                          std::strerror(err), errno_hint(err));
-  }
-  w->temp_path_ = buf.data();
-  const mode_t mask = umask(0);
-  umask(mask);
-  fchmod(w->fd_, 0666 & ~mask);
-  std::memcpy(g_temp_path, w->temp_path_.c_str(), w->temp_path_.size() + 1);
-  g_temp_active.store(true);
+  auto temp = create_temp_beside(path);
+  if (!temp) return temp.status();
+  w->fd_ = temp->fd;
+  w->temp_path_ = temp->path;
   w->cursor_ = data_offset_after(w->metadata_block_.size());
   return w;
 }
@@ -88,7 +37,7 @@ void HearthFileWriter::remove_temp() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   if (!temp_path_.empty()) unlink(temp_path_.c_str());
-  g_temp_active.store(false);
+  untrack_temp();
 }
 
 Status HearthFileWriter::write_at(uint64_t offset, const void* data, size_t n) {
@@ -150,7 +99,7 @@ Status HearthFileWriter::finish() {
                           std::strerror(err), errno_hint(err));
   }
   done_ = true;
-  g_temp_active.store(false);
+  untrack_temp();
   return Status::ok();
 }
 

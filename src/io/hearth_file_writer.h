@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "src/io/hearth_file_format.h"
+#include "src/io/temp_file.h"  // install_signal_cleanup
 
 namespace hearth {
 
@@ -49,10 +50,5 @@ class HearthFileWriter {
   size_t next_ = 0;
   bool done_ = false;
 };
-
-// SIGINT / SIGTERM remove the temporary file of the writer in progress, then end the process
-// as the signal would have. Also makes file-size limits (RLIMIT_FSIZE) an EFBIG error instead
-// of a SIGXFSZ kill. Idempotent.
-void install_signal_cleanup();
 
 }  // namespace hearth

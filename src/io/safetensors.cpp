@@ -43,6 +43,11 @@ bool mul_ok(uint64_t a, uint64_t b, uint64_t* out) {
 
 }  // namespace
 
+size_t safetensors_dtype_bytes(const std::string& dtype) {
+  const DtypeInfo* d = find_dtype(dtype);
+  return d ? d->bytes : 0;
+}
+
 Result<SafetensorsIndex> SafetensorsIndex::parse(std::span<const uint8_t> bytes,
                                                  const std::string& name) {
   auto fail = [&](const std::string& why) {

@@ -2,7 +2,8 @@
 // a JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}},
 // then the raw tensor bytes. The whole header is validated before any data is touched:
 // length, JSON, dtype, shape x dtype size == byte span, spans inside the file, no overlaps.
-// Not here: which tensors a model needs (models/), converting dtypes (ops/kernels).
+// Not here: which tensors a model needs (models/), converting dtypes (ops/kernels), writing
+// (safetensors_writer.h).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,9 @@ struct SafetensorsEntry {
   bool supported = false;  // dtype maps onto a Format we can compute with
   TensorView view;         // valid when supported
 };
+
+// Bytes per element of a header dtype (F32: 4, BF16: 2, U8: 1, ...); 0 for an unknown one.
+size_t safetensors_dtype_bytes(const std::string& dtype);
 
 class SafetensorsIndex {
  public:
