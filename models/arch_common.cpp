@@ -8,25 +8,25 @@
 namespace hearth::models {
 
 DecoderDims read_decoder_dims(ConfigReader& r, bool tie_default) {
-  DecoderDims d;
-  d.n_vocab = r.require_int("vocab_size");
-  d.n_embd = r.require_int("hidden_size");
-  d.n_layer = r.require_int("num_hidden_layers");
-  d.n_ff = r.get_int("intermediate_size", 0);
-  d.n_head = r.require_int("num_attention_heads");
-  d.n_head_kv = r.get_int("num_key_value_heads", d.n_head);
-  d.head_dim = r.get_int("head_dim", d.n_head > 0 ? d.n_embd / d.n_head : 0);
-  d.rms_eps = static_cast<float>(r.get_double("rms_norm_eps", 1e-6));
-  d.tie_embeddings = r.get_bool("tie_word_embeddings", tie_default);
-  d.max_position = r.get_int("max_position_embeddings", 0);
-  r.check(d.n_vocab > 0 && d.n_embd > 0 && d.n_layer > 0 && d.n_head > 0 && d.head_dim > 0,
+  DecoderDims dims;
+  dims.n_vocab = r.require_int("vocab_size");
+  dims.n_embd = r.require_int("hidden_size");
+  dims.n_layer = r.require_int("num_hidden_layers");
+  dims.n_ff = r.get_int("intermediate_size", 0);
+  dims.n_head = r.require_int("num_attention_heads");
+  dims.n_head_kv = r.get_int("num_key_value_heads", dims.n_head);
+  dims.head_dim = r.get_int("head_dim", dims.n_head > 0 ? dims.n_embd / dims.n_head : 0);
+  dims.rms_eps = static_cast<float>(r.get_double("rms_norm_eps", 1e-6));
+  dims.tie_embeddings = r.get_bool("tie_word_embeddings", tie_default);
+  dims.max_position = r.get_int("max_position_embeddings", 0);
+  r.check(dims.n_vocab > 0 && dims.n_embd > 0 && dims.n_layer > 0 && dims.n_head > 0 && dims.head_dim > 0,
           "vocab_size, hidden_size, num_hidden_layers, num_attention_heads and head_dim must be positive");
-  r.check(d.n_head_kv > 0 && d.n_head % std::max<int64_t>(d.n_head_kv, 1) == 0,
-          fmt::format("num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", d.n_head, d.n_head_kv));
+  r.check(dims.n_head_kv > 0 && dims.n_head % std::max<int64_t>(dims.n_head_kv, 1) == 0,
+          fmt::format("num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", dims.n_head, dims.n_head_kv));
   const std::string act = r.get_string("hidden_act", "silu");
   r.check(act == "silu" || act == "swish",
           fmt::format("hidden_act '{}' is not supported (supported: silu)", act));
-  return d;
+  return dims;
 }
 
 TensorGetter::TensorGetter(const WeightSource& source)
@@ -66,31 +66,31 @@ std::vector<float> TensorGetter::get_f32(const std::string& name, std::vector<in
 }
 
 std::unique_ptr<AttentionGqa> load_attention_gqa(TensorGetter& t, const std::string& prefix,
-                                                 const DecoderDims& d, const RopeConfig& rope,
+                                                 const DecoderDims& dims, const RopeConfig& rope,
                                                  const AttentionOptions& opt, int64_t* kv_width) {
-  const int64_t q_w = d.n_head * d.head_dim, kv_w = d.n_head_kv * d.head_dim;
+  const int64_t q_w = dims.n_head * dims.head_dim, kv_w = dims.n_head_kv * dims.head_dim;
   const std::string p = prefix + "self_attn.";
   AttentionGqaWeights w;
-  w.wq = t.get(p + "q_proj.weight", {q_w, d.n_embd});
-  w.wk = t.get(p + "k_proj.weight", {kv_w, d.n_embd});
-  w.wv = t.get(p + "v_proj.weight", {kv_w, d.n_embd});
-  w.wo = t.get(p + "o_proj.weight", {d.n_embd, q_w});
+  w.wq = t.get(p + "q_proj.weight", {q_w, dims.n_embd});
+  w.wk = t.get(p + "k_proj.weight", {kv_w, dims.n_embd});
+  w.wv = t.get(p + "v_proj.weight", {kv_w, dims.n_embd});
+  w.wo = t.get(p + "o_proj.weight", {dims.n_embd, q_w});
   if (opt.qkv_bias) {
     w.bq = t.get_f32(p + "q_proj.bias", {q_w});
     w.bk = t.get_f32(p + "k_proj.bias", {kv_w});
     w.bv = t.get_f32(p + "v_proj.bias", {kv_w});
   }
-  if (opt.o_bias) w.bo = t.get_f32(p + "o_proj.bias", {d.n_embd});
+  if (opt.o_bias) w.bo = t.get_f32(p + "o_proj.bias", {dims.n_embd});
   if (opt.qk_norm) {
-    w.q_norm = t.get_f32(p + "q_norm.weight", {d.head_dim});
-    w.k_norm = t.get_f32(p + "k_norm.weight", {d.head_dim});
+    w.q_norm = t.get_f32(p + "q_norm.weight", {dims.head_dim});
+    w.k_norm = t.get_f32(p + "k_norm.weight", {dims.head_dim});
   }
   AttentionGqaConfig c;
-  c.n_embd = d.n_embd;
-  c.n_head = d.n_head;
-  c.n_head_kv = d.n_head_kv;
-  c.head_dim = d.head_dim;
-  c.qk_norm_eps = d.rms_eps;
+  c.n_embd = dims.n_embd;
+  c.n_head = dims.n_head;
+  c.n_head_kv = dims.n_head_kv;
+  c.head_dim = dims.head_dim;
+  c.qk_norm_eps = dims.rms_eps;
   c.rope = rope;
   c.sliding_window = opt.sliding_window;
 
@@ -119,9 +119,9 @@ MoeWeights load_routed_experts(TensorGetter& t, const std::string& prefix, const
   return moe;
 }
 
-void load_layer_norms(TensorGetter& t, const std::string& prefix, const DecoderDims& d, DecoderLayer& layer) {
-  layer.attn_norm = t.get_f32(prefix + "input_layernorm.weight", {d.n_embd});
-  layer.ffn_norm = t.get_f32(prefix + "post_attention_layernorm.weight", {d.n_embd});
+void load_layer_norms(TensorGetter& t, const std::string& prefix, const DecoderDims& dims, DecoderLayer& layer) {
+  layer.attn_norm = t.get_f32(prefix + "input_layernorm.weight", {dims.n_embd});
+  layer.ffn_norm = t.get_f32(prefix + "post_attention_layernorm.weight", {dims.n_embd});
 }
 
 namespace {
@@ -140,22 +140,22 @@ std::vector<int32_t> read_ids(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 void load_shell(TensorGetter& t, const ConfigReader& r, const WeightSource& src,
-                const DecoderDims& d, const std::string& architecture, TransformerSpec& spec) {
+                const DecoderDims& dims, const std::string& architecture, TransformerSpec& spec) {
   spec.info.architecture = architecture;
-  spec.info.n_vocab = d.n_vocab;
-  spec.info.n_embd = d.n_embd;
-  spec.info.n_layer = d.n_layer;
-  spec.info.max_position = d.max_position;
+  spec.info.n_vocab = dims.n_vocab;
+  spec.info.n_embd = dims.n_embd;
+  spec.info.n_layer = dims.n_layer;
+  spec.info.max_position = dims.max_position;
   spec.info.eos_ids = read_ids(src.generation_config(), "eos_token_id");
   if (spec.info.eos_ids.empty()) spec.info.eos_ids = read_ids(r.json(), "eos_token_id");
   if (auto b = read_ids(r.json(), "bos_token_id"); !b.empty()) spec.info.bos_id = b[0];
-  spec.norm_eps = d.rms_eps;
-  spec.token_embd = t.get_rows("model.embed_tokens.weight", {d.n_vocab, d.n_embd});
-  spec.output_norm = t.get_f32("model.norm.weight", {d.n_embd});
-  if (d.tie_embeddings) {
+  spec.norm_eps = dims.rms_eps;
+  spec.token_embd = t.get_rows("model.embed_tokens.weight", {dims.n_vocab, dims.n_embd});
+  spec.output_norm = t.get_f32("model.norm.weight", {dims.n_embd});
+  if (dims.tie_embeddings) {
     spec.lm_head = t.for_matmul(spec.token_embd);
   } else {
-    spec.lm_head = t.get("lm_head.weight", {d.n_vocab, d.n_embd});
+    spec.lm_head = t.get("lm_head.weight", {dims.n_vocab, dims.n_embd});
   }
 }
 
@@ -185,18 +185,18 @@ RouterConfig read_qwen_moe_router(ConfigReader& r) {
 
 Result<std::unique_ptr<Model>> build_gqa_decoder(std::shared_ptr<const WeightSource> src,
                                                  const ConfigReader& r, TensorGetter& t,
-                                                 const DecoderDims& d, const RopeConfig& rope,
+                                                 const DecoderDims& dims, const RopeConfig& rope,
                                                  const AttentionOptions& attn,
                                                  const std::string& architecture,
                                                  const LoadOptions& opt, const FfnBuilder& make_ffn) {
   HEARTH_TRY(r.status());
   TransformerSpec spec;
-  load_shell(t, r, *src, d, architecture, spec);
-  for (int64_t l = 0; l < d.n_layer; ++l) {
+  load_shell(t, r, *src, dims, architecture, spec);
+  for (int64_t l = 0; l < dims.n_layer; ++l) {
     const std::string p = fmt::format("model.layers.{}.", l);
     DecoderLayer layer;
-    load_layer_norms(t, p, d, layer);
-    layer.attention = load_attention_gqa(t, p, d, rope, attn, &layer.k_width);
+    load_layer_norms(t, p, dims, layer);
+    layer.attention = load_attention_gqa(t, p, dims, rope, attn, &layer.k_width);
     layer.v_width = layer.k_width;
     layer.ffn = make_ffn(l, p);
     spec.layers.push_back(std::move(layer));
@@ -223,13 +223,13 @@ std::shared_ptr<ExpertExecutor> expert_executor(const LoadOptions& opt) {
 namespace hearth::models {
 
 Result<KvPlan> gqa_kv_plan(ConfigReader& r, const LoadOptions& /*options*/) {
-  const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
+  const DecoderDims dims = read_decoder_dims(r, /*tie_default=*/false);
   HEARTH_TRY(r.status());
   KvPlan plan;
-  plan.form = fmt::format("GQA: {} kv heads x {} for {} query heads", d.n_head_kv, d.head_dim, d.n_head);
-  plan.cached.k_width.assign(static_cast<size_t>(d.n_layer), d.n_head_kv * d.head_dim);
+  plan.form = fmt::format("GQA: {} kv heads x {} for {} query heads", dims.n_head_kv, dims.head_dim, dims.n_head);
+  plan.cached.k_width.assign(static_cast<size_t>(dims.n_layer), dims.n_head_kv * dims.head_dim);
   plan.cached.v_width = plan.cached.k_width;
-  plan.mha.k_width.assign(static_cast<size_t>(d.n_layer), d.n_head * d.head_dim);
+  plan.mha.k_width.assign(static_cast<size_t>(dims.n_layer), dims.n_head * dims.head_dim);
   plan.mha.v_width = plan.mha.k_width;
   return plan;
 }

@@ -65,7 +65,7 @@ struct AttentionOptions {
 
 // "<prefix>self_attn.{q,k,v,o}_proj" (+ biases, q_norm/k_norm).
 std::unique_ptr<AttentionGqa> load_attention_gqa(TensorGetter& t, const std::string& prefix,
-                                                 const DecoderDims& d, const RopeConfig& rope,
+                                                 const DecoderDims& dims, const RopeConfig& rope,
                                                  const AttentionOptions& opt, int64_t* kv_width);
 
 // "<prefix>{gate,up,down}_name" with the given FFN width.
@@ -84,10 +84,10 @@ MoeWeights load_routed_experts(TensorGetter& t, const std::string& prefix, const
 
 // Embedding, final norm, LM head (tied or not), info: the parts around the layers.
 void load_shell(TensorGetter& t, const ConfigReader& r, const WeightSource& src,
-                const DecoderDims& d, const std::string& architecture, TransformerSpec& spec);
+                const DecoderDims& dims, const std::string& architecture, TransformerSpec& spec);
 
 // Layer norms "<prefix>input_layernorm" and "<prefix>post_attention_layernorm".
-void load_layer_norms(TensorGetter& t, const std::string& prefix, const DecoderDims& d, DecoderLayer& layer);
+void load_layer_norms(TensorGetter& t, const std::string& prefix, const DecoderDims& dims, DecoderLayer& layer);
 
 // Which layers of a Qwen-MoE style model are sparse: not in mlp_only_layers, experts > 0 and
 // (layer + 1) % decoder_sparse_step == 0. Reads decoder_sparse_step and mlp_only_layers.
@@ -108,7 +108,7 @@ RouterConfig read_qwen_moe_router(ConfigReader& r);
 using FfnBuilder = std::function<std::unique_ptr<LayerBlock>(int64_t layer, const std::string& prefix)>;
 Result<std::unique_ptr<Model>> build_gqa_decoder(std::shared_ptr<const WeightSource> src,
                                                  const ConfigReader& r, TensorGetter& t,
-                                                 const DecoderDims& d, const RopeConfig& rope,
+                                                 const DecoderDims& dims, const RopeConfig& rope,
                                                  const AttentionOptions& attn,
                                                  const std::string& architecture,
                                                  const LoadOptions& opt, const FfnBuilder& make_ffn);

@@ -111,15 +111,15 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
                                               const LoadOptions& opt) {
   const std::string where = src->description() + "/config.json";
   ConfigReader r(src->config(), where);
-  const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
+  const DecoderDims dims = read_decoder_dims(r, /*tie_default=*/false);
   const MlaDims mla = read_mla_dims(r);
   HEARTH_TRY(r.status());
   const MlaForm form = opt.mla;
 
   AttentionMlaConfig attn;
-  attn.n_embd = d.n_embd;
+  attn.n_embd = dims.n_embd;
   attn.dims = mla;
-  attn.norm_eps = d.rms_eps;
+  attn.norm_eps = dims.rms_eps;
   attn.scale = mla_softmax_scale(r, mla);
   attn.rope = read_rope_config(r, mla.qk_rope_head_dim);
   // V2's code always stores the rope dims as interleaved pairs; V3 says so with rope_interleave.
@@ -139,7 +139,7 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
   // DeepseekV2DecoderLayer / DeepseekV3DecoderLayer (DeepSeek's code): which layers are MoE.
   auto is_moe = [&](int64_t l) { return n_routed > 0 && l >= first_dense && l % moe_freq == 0; };
   bool any_moe = false, any_dense = false;
-  for (int64_t l = 0; l < d.n_layer; ++l) (is_moe(l) ? any_moe : any_dense) = true;
+  for (int64_t l = 0; l < dims.n_layer; ++l) (is_moe(l) ? any_moe : any_dense) = true;
   RouterConfig router;
   int64_t n_ff_expert = 0;
   if (any_moe) {
@@ -149,29 +149,29 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
     HEARTH_TRY(r.status());
     HEARTH_TRY(router.validate().with_context(where));
   }
-  if (any_dense) r.check(d.n_ff > 0, "intermediate_size must be positive for the dense layers");
+  if (any_dense) r.check(dims.n_ff > 0, "intermediate_size must be positive for the dense layers");
   HEARTH_TRY(r.status());
 
   TensorGetter t(*src);
   const std::shared_ptr<ExpertExecutor> experts = expert_executor(opt);
   TransformerSpec spec;
-  load_shell(t, r, *src, d, v.architecture, spec);
-  for (int64_t l = 0; l < d.n_layer; ++l) {
+  load_shell(t, r, *src, dims, v.architecture, spec);
+  for (int64_t l = 0; l < dims.n_layer; ++l) {
     const std::string p = fmt::format("model.layers.{}.", l);
     DecoderLayer layer;
-    load_layer_norms(t, p, d, layer);
-    AttentionMlaWeights aw = load_mla(t, p + "self_attn.", mla, d.n_embd, attn_bias);
+    load_layer_norms(t, p, dims, layer);
+    AttentionMlaWeights aw = load_mla(t, p + "self_attn.", mla, dims.n_embd, attn_bias);
     if (!t.status().is_ok()) break;  // weights missing: report the first problem
     auto attention = std::make_unique<AttentionMla>(attn, std::move(aw));
     layer.k_width = attention->k_width();
     layer.v_width = attention->v_width();
     layer.attention = std::move(attention);
     if (is_moe(l)) {
-      MoeWeights moe = load_routed_experts(t, p + "mlp.", router, d.n_embd, n_ff_expert);
-      if (n_shared > 0) moe.shared = load_ffn(t, p + "mlp.shared_experts.", d.n_embd, n_ff_expert * n_shared);
-      layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), d.n_embd, experts);
+      MoeWeights moe = load_routed_experts(t, p + "mlp.", router, dims.n_embd, n_ff_expert);
+      if (n_shared > 0) moe.shared = load_ffn(t, p + "mlp.shared_experts.", dims.n_embd, n_ff_expert * n_shared);
+      layer.ffn = std::make_unique<MoeBlock>(router, std::move(moe), dims.n_embd, experts);
     } else {
-      layer.ffn = std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
+      layer.ffn = std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", dims.n_embd, dims.n_ff));
     }
     spec.layers.push_back(std::move(layer));
   }
@@ -181,7 +181,7 @@ Result<std::unique_ptr<Model>> build_deepseek(std::shared_ptr<const WeightSource
 }  // namespace
 
 Result<KvPlan> mla_kv_plan(ConfigReader& r, const LoadOptions& options) {
-  const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
+  const DecoderDims dims = read_decoder_dims(r, /*tie_default=*/false);
   const MlaDims mla = read_mla_dims(r);
   HEARTH_TRY(r.status());
   const MlaForm form = options.mla;
@@ -189,8 +189,8 @@ Result<KvPlan> mla_kv_plan(ConfigReader& r, const LoadOptions& options) {
   plan.form = form == MlaForm::kAbsorbed
                   ? fmt::format("MLA absorbed: latent {} + rope key {}", mla.kv_lora_rank, mla.qk_rope_head_dim)
                   : fmt::format("MLA plain: {} heads x (key {} + value {})", mla.n_head, mla.qk_head_dim(), mla.v_head_dim);
-  plan.cached = mla_kv_layout(mla, d.n_layer, form);
-  plan.mha = mla_kv_layout(mla, d.n_layer, MlaForm::kPlain);
+  plan.cached = mla_kv_layout(mla, dims.n_layer, form);
+  plan.mha = mla_kv_layout(mla, dims.n_layer, MlaForm::kPlain);
   return plan;
 }
 

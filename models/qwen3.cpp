@@ -9,17 +9,17 @@ namespace hearth::models {
 
 Result<std::unique_ptr<Model>> build_qwen3(std::shared_ptr<const WeightSource> src, const LoadOptions& opt) {
   ConfigReader r(src->config(), src->description() + "/config.json");
-  const DecoderDims d = read_decoder_dims(r, /*tie_default=*/false);
-  const RopeConfig rope = read_rope_config(r, d.head_dim);
+  const DecoderDims dims = read_decoder_dims(r, /*tie_default=*/false);
+  const RopeConfig rope = read_rope_config(r, dims.head_dim);
   r.check(!r.get_bool("use_sliding_window", false), "use_sliding_window = true is not supported");
-  r.check(d.n_ff > 0, "intermediate_size must be positive");
+  r.check(dims.n_ff > 0, "intermediate_size must be positive");
   AttentionOptions attn;
   attn.qkv_bias = attn.o_bias = r.get_bool("attention_bias", false);
   attn.qk_norm = true;
 
   TensorGetter t(*src);
-  return build_gqa_decoder(src, r, t, d, rope, attn, "Qwen3ForCausalLM", opt, [&](int64_t, const std::string& p) {
-    return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", d.n_embd, d.n_ff));
+  return build_gqa_decoder(src, r, t, dims, rope, attn, "Qwen3ForCausalLM", opt, [&](int64_t, const std::string& p) {
+    return std::make_unique<FfnSwiglu>(load_ffn(t, p + "mlp.", dims.n_embd, dims.n_ff));
   });
 }
 

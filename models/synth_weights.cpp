@@ -11,7 +11,7 @@ namespace {
 
 int64_t numel(const std::vector<int64_t>& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t extent : shape) n *= extent;
   return n;
 }
 

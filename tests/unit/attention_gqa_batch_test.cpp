@@ -52,7 +52,7 @@ struct Block {
     c.n_head_kv = kHeadKv;
     c.head_dim = kHeadDim;
     c.rope.rot_dim = kHeadDim;
-    c.o_bias = random_values(kEmbd, 10, 0.1f);
+    w.bo = random_values(kEmbd, 10, 0.1f);
     wq = random_values(kHead * kHeadDim * kEmbd, 1, 0.3f);
     wk = random_values(kHeadKv * kHeadDim * kEmbd, 2, 0.3f);
     wv = random_values(kHeadKv * kHeadDim * kEmbd, 3, 0.3f);
@@ -184,9 +184,9 @@ std::vector<double> reference_row(const Block& b, size_t s, int64_t pos) {
     for (size_t p = 0; p < n_pos; ++p)
       for (size_t i = 0; i < hd; ++i) attn[h * hd + i] += score[p] / sum * v[p][kv_off + i];
   }
-  std::vector<double> out(n_embd);  // wo attn + o_bias
+  std::vector<double> out(n_embd);  // wo attn + bo
   for (size_t i = 0; i < n_embd; ++i) {
-    double acc = b.c.o_bias[i];
+    double acc = b.w.bo[i];
     for (size_t j = 0; j < q_w; ++j) acc += static_cast<double>(b.wo[i * q_w + j]) * attn[j];
     out[i] = acc;
   }
