@@ -23,7 +23,7 @@
 #include "quant/codec.h"
 #include "quant/error.h"
 #include "src/base/half.h"
-#include "tests/unit/quant_test_util.h"
+#include "tests/common/quant_test_util.h"
 
 namespace hearth {
 namespace {

@@ -4,7 +4,7 @@
 // that shape holds: HF names in file order, shapes, and the scale of each tensor's random values
 // (models/synth.py's initialisation: linear N(0, 1/fan_in); norms 1 + 0.1 N; head 2/sqrt(fan_in)).
 // The names and shapes are the ones models/qwen3.cpp and models/qwen3_moe.cpp read (through
-// arch_common.cpp); tests/unit/synth_shapes_test.cpp builds both smoke shapes to keep them so.
+// arch_common.cpp); tests/models/synth_shapes_test.cpp builds both smoke shapes to keep them so.
 // Not here: random values and writing files (synth_weights.h), the tokenizer (tools/),
 // test checkpoints with references (models/synth.py).
 #pragma once

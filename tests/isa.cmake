@@ -3,7 +3,7 @@
 # kernels_avx512/ and kernels_arm/ files (the default build stays portable).
 set(HEARTH_ISA_GOLDEN_FILTER "*Golden*:*golden*")
 foreach(tier ref avx2 avx512)
-  add_test(NAME isa_${tier}_golden COMMAND hearth_tests --gtest_filter=${HEARTH_ISA_GOLDEN_FILTER})
+  add_test(NAME isa_${tier}_golden COMMAND hearth_models_tests --gtest_filter=${HEARTH_ISA_GOLDEN_FILTER})
   set_tests_properties(isa_${tier}_golden PROPERTIES ENVIRONMENT "HEARTH_ISA=${tier}" TIMEOUT 900)
 endforeach()
 add_test(NAME isa_flags_only_in_kernels

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "src/tokenizer/decoder.h"
-#include "tests/unit/tokenizer_test_util.h"
+#include "tests/common/tokenizer_test_util.h"
 
 namespace hearth {
 namespace {

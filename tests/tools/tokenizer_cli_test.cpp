@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "tests/unit/tokenizer_test_util.h"
+#include "tests/common/tokenizer_test_util.h"
 
 namespace hearth {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "models/loader.h"
 #include "src/engine/session.h"
-#include "tests/unit/golden_test_util.h"
+#include "tests/common/golden_test_util.h"
 
 namespace hearth {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "src/io/safetensors.h"
 #include "src/io/safetensors_writer.h"
-#include "tests/unit/test_files.h"
+#include "tests/common/test_files.h"
 
 namespace hearth {
 namespace {

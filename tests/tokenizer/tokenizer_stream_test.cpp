@@ -2,7 +2,7 @@
 // to the full decode. Also the bundled tiny-qwen3-moe tokenizer used by generate/chat.
 #include <gtest/gtest.h>
 
-#include "tests/unit/tokenizer_test_util.h"
+#include "tests/common/tokenizer_test_util.h"
 
 namespace hearth {
 namespace {

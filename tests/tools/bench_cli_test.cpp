@@ -7,7 +7,7 @@
 
 #include "src/dispatch/kernel_dispatch.h"
 #include "src/io/hf_checkpoint.h"
-#include "tests/unit/test_files.h"
+#include "tests/common/test_files.h"
 
 namespace hearth {
 namespace {

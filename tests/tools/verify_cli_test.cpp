@@ -7,7 +7,7 @@
 #include <map>
 
 #include "src/io/hearth_file.h"
-#include "tests/unit/test_files.h"
+#include "tests/common/test_files.h"
 
 namespace hearth {
 namespace {

@@ -18,8 +18,8 @@
 #include "src/engine/session.h"
 #include "src/io/hearth_file.h"
 #include "src/io/hearth_file_writer.h"
-#include "tests/unit/golden_test_util.h"
-#include "tests/unit/test_files.h"
+#include "tests/common/golden_test_util.h"
+#include "tests/common/test_files.h"
 
 namespace hearth {
 namespace {

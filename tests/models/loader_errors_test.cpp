@@ -6,7 +6,7 @@
 
 #include "models/loader.h"
 #include "src/io/safetensors.h"
-#include "tests/unit/test_files.h"
+#include "tests/common/test_files.h"
 
 namespace hearth {
 namespace {

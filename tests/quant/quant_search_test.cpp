@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "quant/codec.h"
-#include "tests/unit/quant_test_util.h"
+#include "tests/common/quant_test_util.h"
 #include "quant/error.h"
 
 namespace hearth {

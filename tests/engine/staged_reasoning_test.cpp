@@ -13,7 +13,7 @@
 
 #include "models/loader.h"
 #include "src/engine/staged_reasoning.h"
-#include "tests/unit/staged_schema_check.h"
+#include "tests/common/staged_schema_check.h"
 
 namespace hearth {
 namespace {

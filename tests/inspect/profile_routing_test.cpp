@@ -13,7 +13,7 @@
 
 #include "models/loader.h"
 #include "src/inspect/routing_profile.h"
-#include "tests/unit/staged_schema_check.h"
+#include "tests/common/staged_schema_check.h"
 
 namespace hearth {
 namespace {

@@ -12,7 +12,7 @@
 #include "models/synth_shapes.h"
 #include "models/synth_weights.h"
 #include "src/io/hf_checkpoint.h"
-#include "tests/unit/test_files.h"
+#include "tests/common/test_files.h"
 
 namespace hearth::models {
 namespace {

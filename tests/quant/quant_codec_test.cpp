@@ -14,7 +14,7 @@
 
 #include "quant/blocks.h"
 #include "quant/codec.h"
-#include "tests/unit/quant_test_util.h"
+#include "tests/common/quant_test_util.h"
 #include "quant/error.h"
 #include "src/base/half.h"
 

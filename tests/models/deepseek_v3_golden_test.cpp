@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "models/loader.h"
-#include "tests/unit/golden_test_util.h"
+#include "tests/common/golden_test_util.h"
 
 namespace hearth {
 namespace {

@@ -13,7 +13,7 @@
 #include "src/io/hearth_file.h"
 #include "src/io/hearth_file_checksum.h"
 #include "src/io/hearth_file_writer.h"
-#include "tests/unit/test_files.h"
+#include "tests/common/test_files.h"
 
 namespace hearth {
 namespace {
