@@ -51,16 +51,23 @@ function(hearth_layer name)
   target_link_libraries(hearth_${name} PUBLIC ${L_LIBS} PRIVATE ${L_PRIVATE_LIBS})
 endfunction()
 
-# Adds the include check of every declared layer; call once, after the last hearth_layer().
-# Each layer's check runs before its library (or the executable that owns its files) builds,
-# and again whenever one of its files changes.
-function(hearth_check_layers)
+# The folders of every layer declared so far, into the variable named OUT.
+function(hearth_all_layer_dirs out)
   get_property(layers GLOBAL PROPERTY HEARTH_LAYERS)
   set(all_dirs)
   foreach(layer ${layers})
     get_property(dirs GLOBAL PROPERTY HEARTH_LAYER_DIRS_${layer})
     list(APPEND all_dirs ${dirs})
   endforeach()
+  set(${out} "${all_dirs}" PARENT_SCOPE)
+endfunction()
+
+# Adds the include check of every declared layer; call once, after the last hearth_layer().
+# Each layer's check runs before its library (or the executable that owns its files) builds,
+# and again whenever one of its files changes.
+function(hearth_check_layers)
+  get_property(layers GLOBAL PROPERTY HEARTH_LAYERS)
+  hearth_all_layer_dirs(all_dirs)
   set(check_script ${PROJECT_SOURCE_DIR}/cmake/check_layer_includes.cmake)
   foreach(layer ${layers})
     get_property(dirs GLOBAL PROPERTY HEARTH_LAYER_DIRS_${layer})

@@ -7,7 +7,7 @@
 // positions ahead are prefetched in address order, so the run is one sequential stream.
 // Values: up to four query heads of one KV head share each load, 64 value dimensions a pass.
 // The head counts are template constants so the accumulators stay in registers (with a runtime
-// count GCC kept them on the stack: 10 -> 16 GB/s of KV from DRAM, BM_attend_decode).
+// count GCC kept them on the stack, and the kernel ran well below the memory's rate).
 // attend_rows_bf16 runs the same code over a bf16 cache's rows, widened in registers (a shift):
 // half the bytes of float32 rows, 1.6-1.7x faster per call (BM_attend_decode_bf16).
 #include <immintrin.h>

@@ -33,12 +33,11 @@ namespace {
 
 constexpr int kMaxTokens = 8;
 // Tokens per tile of a block pair: 2 x 5 integer sums and 2 x 5 float accumulators, 4 weight
-// registers and 2 broadcasts fill the 32 registers (measured on a 256 x 2048 q4g32nl matrix x 64
-// tokens, one thread: 4 tokens 509, 5 tokens 661, 6 tokens 636 GOP/s).
+// registers and 2 broadcasts fill the 32 registers (4 and 6 measured slower: RESULTS.md).
 constexpr int kPairTokens = 5;
 // Decode reads each weight once, from DRAM: prefetch this far ahead of the group being
-// multiplied (4 KiB measured best on bench-qwen3-0.6b q4: +8-20% tg over the hardware
-// prefetcher alone; 16 KiB was slower again).
+// multiplied: far enough to cover DRAM latency, near enough to stay in L1 (the distance
+// measured best is in benchmarks/RESULTS.md).
 constexpr int kPrefetch = 4096;
 
 // Registers j (0..7) = elements 4j..4j+3 of the 16 rows, as the raw 4-bit values.
@@ -190,8 +189,8 @@ inline void pair_sums_q16(const uint8_t* pa, const uint8_t* pb, const ActView& x
 }
 
 // Two 16-row blocks (a: rows o..o+15, b: the next 16) x T tokens: each broadcast slice of a
-// token's activations feeds both blocks' multiplies (the broadcast loads, one per multiply with
-// a single block, cost about 15% of prefill's kernel time).
+// token's activations feeds both blocks' multiplies (with a single block, one broadcast load
+// per multiply is a sizeable share of prefill's kernel time).
 template <class F, int T>
 void pair_tile(const uint8_t* blk_a, const uint8_t* blk_b, int64_t groups, const ActView& x, int64_t t0,
                float* y, int64_t ldy, int64_t o) {

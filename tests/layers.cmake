@@ -2,12 +2,7 @@
 # model layer that includes an engine header, naming both, and passes one that includes only
 # layers below it. The tree's own files are checked by every build.
 get_property(_model_allowed GLOBAL PROPERTY HEARTH_LAYER_ALLOWED_model)
-get_property(_layers GLOBAL PROPERTY HEARTH_LAYERS)
-set(_all_dirs)
-foreach(_layer ${_layers})
-  get_property(_dirs GLOBAL PROPERTY HEARTH_LAYER_DIRS_${_layer})
-  list(APPEND _all_dirs ${_dirs})
-endforeach()
+hearth_all_layer_dirs(_all_dirs)
 foreach(_case upward downward)
   file(CONFIGURE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/layers/${_case}.cmake CONTENT
 "set(LAYER model)
@@ -23,3 +18,8 @@ endforeach()
 set_tests_properties(layers.upward_include PROPERTIES
   PASS_REGULAR_EXPRESSION "tests/layers/upward_include.cpp includes src/engine/session.h")
 set_tests_properties(layers.downward_include PROPERTIES FAIL_REGULAR_EXPRESSION "includes")
+# No include cycle between the source folders, subfolders counted on their own (the kernel
+# table and its reference kernels once included each other).
+add_test(NAME layers.no_include_cycles
+  COMMAND ${HEARTH_REFERENCE_PYTHON} ${PROJECT_SOURCE_DIR}/cmake/include_graph.py --subfolders ${PROJECT_SOURCE_DIR})
+set_tests_properties(layers.no_include_cycles PROPERTIES PASS_REGULAR_EXPRESSION "cycles: none")

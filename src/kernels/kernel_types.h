@@ -1,7 +1,8 @@
 // Plain data types and function signatures of the kernel table, shared by the table and the
-// per-ISA kernel files. Deliberately free of inline functions and std templates: per-ISA
-// translation units include only this header (plus intrinsics), so no function compiled with
-// AVX-512 flags can be merged by the linker into code that runs on a lesser CPU.
+// per-ISA kernel files. Deliberately free of std templates and of functions with external
+// linkage: per-ISA translation units include only this header (plus intrinsics), so no
+// function compiled with AVX-512 flags can be merged by the linker into code that runs on a
+// lesser CPU (the two size helpers below are static: each translation unit keeps its own).
 #pragma once
 
 #include <cstdint>
@@ -77,7 +78,7 @@ struct AttendBlock {
 
 // Floats of scratch an attend call needs: scores for every query over the block's span of
 // rows (max end - min begin), one transposed tile of 32 keys, and a copy of the span's values.
-inline int64_t attend_scratch_floats(int64_t n_q, int64_t span, int64_t dk, int64_t dv) {
+static inline int64_t attend_scratch_floats(int64_t n_q, int64_t span, int64_t dk, int64_t dv) {
   return n_q * (span + 33) + 32 * (dk + 16) + span * dv + 64;
 }
 
@@ -107,7 +108,7 @@ struct AttendState {
 };
 
 // Floats of scratch an attend_rows call needs.
-inline int64_t attend_rows_scratch_floats(int64_t n_head, int64_t n) { return n_head * (n + 16) + 16; }
+static inline int64_t attend_rows_scratch_floats(int64_t n_head, int64_t n) { return n_head * (n + 16) + 16; }
 
 // Row-wise float helpers (single row, single thread).
 struct RowOps {

@@ -196,14 +196,14 @@ void matmul_many(std::span<const MatmulCall> calls) {
     max_tok = std::max(max_tok, c.x->n_tok());
   }
   // Splitting costs microseconds (a hand-off inside a pass's team, a fork and join outside one):
-  // under 2^15 multiply-adds, or in decode under 256 KiB of weights (a MoE router: about 6 us of
-  // streaming), one thread does the work alone.
+  // under 2^15 multiply-adds, or in decode under 256 KiB of weights (a MoE router: a few
+  // microseconds of streaming), one thread does the work alone.
   const bool small = work < (1 << 15) || (max_tok <= 2 && bytes < (256 << 10));
   const int threads = small ? 1 : num_threads();
   std::vector<MatmulJob> jobs;
   for (const MatmulCall& c : calls) jobs.push_back(plan(*c.w, *c.x, c.y, threads));
   // Decode (1-2 tokens) is bound by memory: contiguous byte shares with stealing (run_decode;
-  // chunks handed out one at a time lost 8-10% tg: the prefetchers lose the stream). Prefill
+  // chunks handed out one at a time break the prefetchers' stream). Prefill
   // is bound by compute: chunks handed out dynamically, so both finish together.
   if (max_tok <= 2) {
     run_decode(jobs, threads);

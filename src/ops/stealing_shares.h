@@ -2,8 +2,8 @@
 // together: thread t owns one contiguous share and takes a quarter of what is left of it from
 // its front at a time; a thread whose share is empty takes single blocks from the back of
 // another's. Decode's matmuls are bound by memory, where contiguous runs keep the prefetchers
-// streaming, and the two vCPUs of a shared machine run at different speeds (measured: one
-// thread 25-40% slower for a whole run), which a fixed split turns into waiting.
+// streaming, and the vCPUs of a shared machine run at different speeds for whole runs, which
+// a fixed split turns into waiting.
 #pragma once
 
 #include <atomic>
@@ -25,8 +25,7 @@ class StealingShares {
   // The next blocks for thread `me`: from its own share, a quarter of what is left (at least
   // one); once that is empty, one block from the back of another share. Each call is one locked
   // instruction, which waits for the thread's outstanding loads: taking a share in shrinking
-  // pieces keeps those waits to a few per share instead of one per block (one per block cost 2%
-  // of decode), and the last pieces are single blocks, so neither thread waits long at the end.
+  // pieces keeps those waits to a few per share instead of one per block, and the last pieces are single blocks, so neither thread waits long at the end.
   Range next(int me);
 
  private:

@@ -1,8 +1,8 @@
 // One OpenMP parallel region for a whole forward pass: the calling thread runs the model and
 // the region's other threads wait for work between ops, so a parallel op inside the pass is a
-// hand-off through two cache lines instead of an OpenMP fork and join. Measured on the
-// development machine: a libgomp fork and join of 2 threads costs about 4 us, and decode of
-// Qwen3-0.6B passes 113 parallel matmul calls per token.
+// hand-off through two cache lines instead of an OpenMP fork and join, which costs several
+// times more, and decode passes over a hundred parallel matmul calls per token
+// (benchmarks/RESULTS.md, BM_parallel_op).
 //
 // parallel.h's loops use the team of the calling thread when there is one; outside a team (or
 // on a helper thread) they open their own OpenMP region as before.
