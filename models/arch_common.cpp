@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/registry.h"
+#include "src/base/size.h"
 #include "src/ops/ops.h"
 
 namespace hearth::models {
@@ -227,9 +228,9 @@ Result<KvPlan> gqa_kv_plan(ConfigReader& r, const LoadOptions& /*options*/) {
   HEARTH_TRY(r.status());
   KvPlan plan;
   plan.form = fmt::format("GQA: {} kv heads x {} for {} query heads", dims.n_head_kv, dims.head_dim, dims.n_head);
-  plan.cached.k_width.assign(static_cast<size_t>(dims.n_layer), dims.n_head_kv * dims.head_dim);
+  plan.cached.k_width.assign(to_size(dims.n_layer), dims.n_head_kv * dims.head_dim);
   plan.cached.v_width = plan.cached.k_width;
-  plan.mha.k_width.assign(static_cast<size_t>(dims.n_layer), dims.n_head * dims.head_dim);
+  plan.mha.k_width.assign(to_size(dims.n_layer), dims.n_head * dims.head_dim);
   plan.mha.v_width = plan.mha.k_width;
   return plan;
 }

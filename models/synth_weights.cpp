@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "src/base/half.h"
+#include "src/base/size.h"
 #include "src/io/safetensors_writer.h"
 
 namespace hearth::models {
@@ -53,7 +54,7 @@ Status write_synth_weights(const std::string& path, const std::vector<SynthTenso
     for (int64_t i = 0; i < n; i += static_cast<int64_t>(buf.size())) {
       const int64_t m = std::min<int64_t>(n - i, static_cast<int64_t>(buf.size()));
       fill_bf16(seed, t, i, m, buf.data());
-      HEARTH_TRY((*w)->append(buf.data(), static_cast<size_t>(m) * 2));
+      HEARTH_TRY((*w)->append(buf.data(), to_size(m) * 2));
       if (progress) progress((*w)->data_written(), (*w)->data_bytes());
     }
   }

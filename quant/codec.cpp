@@ -8,6 +8,7 @@
 
 #include "quant/codec_table.h"
 #include "quant/error.h"
+#include "src/base/size.h"
 
 namespace hearth {
 namespace {
@@ -62,20 +63,20 @@ Status quantize_matrix(Format f, const float* src, int64_t rows, int64_t cols, v
                        const float* importance, const QuantOptions& opt) {
   HEARTH_TRY(check_length(f, cols));
   HEARTH_TRY(check_importance(importance, cols));
-  const size_t row_bytes = format_bytes(f, static_cast<size_t>(cols));
+  const size_t row_bytes = format_bytes(f, to_size(cols));
   const CodecOps& ops = codec_ops(f);
-  std::vector<Status> row_status(static_cast<size_t>(rows));
+  std::vector<Status> row_status(to_size(rows));
 #pragma omp parallel for schedule(dynamic, 16)
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = src + r * cols;
     Status s = check_finite(row, cols, "row");
     if (s.is_ok()) s = ops.quantize(row, cols, static_cast<uint8_t*>(dst) + r * row_bytes,
                                     importance, opt);
-    row_status[static_cast<size_t>(r)] = std::move(s);
+    row_status[to_size(r)] = std::move(s);
   }
   for (int64_t r = 0; r < rows; ++r)
-    if (!row_status[static_cast<size_t>(r)].is_ok())
-      return row_status[static_cast<size_t>(r)].with_context(fmt::format("row {} of {}", r, rows));
+    if (!row_status[to_size(r)].is_ok())
+      return row_status[to_size(r)].with_context(fmt::format("row {} of {}", r, rows));
   return Status::ok();
 }
 
@@ -111,7 +112,7 @@ float dot_row_q8act(Format f, const void* row, const ActQ8G32* xq, int64_t n) {
   HEARTH_CHECK(n % kGroup32 == 0, "q8 activations need a multiple of {}, got {}", kGroup32, n);
   const CodecOps& ops = codec_ops(f);
   if (ops.dot_q8act) return ops.dot_q8act(row, xq, n);
-  std::vector<float> x(static_cast<size_t>(n));  // float formats: dequantized activations
+  std::vector<float> x(to_size(n));  // float formats: dequantized activations
   for (int64_t i = 0; i < n; ++i) x[i] = xq[i / kGroup32].scale * xq[i / kGroup32].q[i % kGroup32];
   return ops.dot(row, x.data(), n);
 }

@@ -6,16 +6,17 @@
 
 #include "quant/codec_table.h"
 #include "src/base/half.h"
+#include "src/base/size.h"
 
 namespace hearth {
 namespace {
 
 Status quantize_f32(const float* src, int64_t n, void* dst, const float*, const QuantOptions&) {
-  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  std::memcpy(dst, src, to_size(n) * sizeof(float));
   return Status::ok();
 }
 void dequantize_f32(const void* src, int64_t n, float* dst) {
-  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  std::memcpy(dst, src, to_size(n) * sizeof(float));
 }
 float dot_f32(const void* row, const float* x, int64_t n) {
   const auto* w = static_cast<const float*>(row);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "quant/format.h"
+#include "src/base/size.h"
 
 namespace hearth {
 
@@ -30,8 +31,8 @@ struct TensorView {
   }
   int64_t rows() const { return shape.empty() ? 1 : numel() / shape.back(); }
   int64_t cols() const { return shape.empty() ? 1 : shape.back(); }
-  size_t row_bytes() const { return format_bytes(format, static_cast<size_t>(cols())); }
-  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes(); }
+  size_t row_bytes() const { return format_bytes(format, to_size(cols())); }
+  const uint8_t* row(int64_t r) const { return data + to_size(r) * row_bytes(); }
   std::string shape_string() const;
 };
 

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "src/base/size.h"
+
 namespace hearth {
 
 MappedFile::MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
@@ -47,7 +49,7 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   }
   MappedFile f;
   f.path_ = path;
-  f.size_ = static_cast<size_t>(st.st_size);
+  f.size_ = to_size(st.st_size);
   if (f.size_ > 0) {
     void* p = mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "src/base/size.h"
 #include "src/model/batch.h"
 #include "src/model/kv_cache.h"
 #include "src/ops/ops.h"
@@ -14,10 +15,10 @@ struct Acc {
   std::vector<double> sum;
   int64_t count = 0;
   void add(const float* x, int64_t rows, int64_t d) {
-    if (sum.empty()) sum.assign(static_cast<size_t>(d), 0.0);
+    if (sum.empty()) sum.assign(to_size(d), 0.0);
     if (static_cast<int64_t>(sum.size()) != d) return;  // not a layer we understand
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t i = 0; i < d; ++i) sum[static_cast<size_t>(i)] += double(x[r * d + i]) * x[r * d + i];
+      for (int64_t i = 0; i < d; ++i) sum[to_size(i)] += double(x[r * d + i]) * x[r * d + i];
     count += rows;
   }
 };
@@ -82,7 +83,7 @@ class CalibrationProbe final : public Probe {
     std::map<int64_t, std::vector<float>> rows_of;
     for (int64_t r = 0; r < n; ++r)
       for (int64_t j = 0; j < k; ++j) {
-        const auto e = static_cast<int64_t>(choice[static_cast<size_t>((r * k + j) * 2)]);
+        const auto e = static_cast<int64_t>(choice[to_size((r * k + j) * 2)]);
         auto& v = rows_of[e];
         v.insert(v.end(), last_ffn_in_.begin() + r * n_embd_, last_ffn_in_.begin() + (r + 1) * n_embd_);
       }
@@ -102,7 +103,7 @@ class CalibrationProbe final : public Probe {
     auto up = src_.tensor(f.container + f.up + ".weight");
     if (!gate || !up || gate->shape.size() != 2 || gate->shape != up->shape || gate->shape[1] != n_embd_) return;
     const int64_t n_ff = gate->shape[0];
-    std::vector<float> g(static_cast<size_t>(m * n_ff)), u(g.size());
+    std::vector<float> g(to_size(m * n_ff)), u(g.size());
     ops::matmul(*gate, x, m, g.data());
     ops::matmul(*up, x, m, u.data());
     ops::swiglu(g.data(), u.data(), m * n_ff, g.data());
@@ -189,7 +190,7 @@ Result<ActivationStats> collect_activation_stats(
     const int32_t seq = cache.add_sequence();
     Batch batch;
     for (int64_t i = begin; i < end; ++i)
-      batch.add(tokens[static_cast<size_t>(i)], static_cast<int32_t>(i - begin), seq, true);
+      batch.add(tokens[to_size(i)], static_cast<int32_t>(i - begin), seq, true);
     HEARTH_TRY(model.forward(batch, cache, logits, &probe).with_context("calibration forward pass"));
     stats.tokens += end - begin;
     ++stats.windows;

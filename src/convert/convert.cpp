@@ -14,6 +14,7 @@
 #include "quant/error.h"
 #include "src/base/log.h"
 #include "src/base/mapped_file.h"
+#include "src/base/size.h"
 #include "src/convert/calibration.h"
 #include "src/convert/progress.h"
 #include "src/io/hearth_file_checksum.h"
@@ -57,19 +58,19 @@ Result<Quantized> quantize_tensor(Format f, const std::vector<float>& w, int64_t
                                   const float* importance, const QuantOptions& qopt) {
   Quantized q;
   q.format = f;
-  q.bytes.resize(format_bytes(f, static_cast<size_t>(rows * cols)));
+  q.bytes.resize(format_bytes(f, to_size(rows * cols)));
   HEARTH_TRY(quantize_matrix(f, w.data(), rows, cols, q.bytes.data(), importance, qopt));
-  const size_t row_bytes = format_bytes(f, static_cast<size_t>(cols));
+  const size_t row_bytes = format_bytes(f, to_size(cols));
   double err2 = 0, ref2 = 0, max_abs = 0;
 #pragma omp parallel reduction(+ : err2, ref2) reduction(max : max_abs)
   {
-    std::vector<float> dq(static_cast<size_t>(cols));
+    std::vector<float> dq(to_size(cols));
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       dequantize_row(f, q.bytes.data() + r * row_bytes, cols, dq.data());
       const float* ref = w.data() + r * cols;
       for (int64_t i = 0; i < cols; ++i) {
-        const double e = double(ref[i]) - dq[static_cast<size_t>(i)];
+        const double e = double(ref[i]) - dq[to_size(i)];
         err2 += e * e;
         ref2 += double(ref[i]) * ref[i];
         max_abs = std::max(max_abs, std::fabs(e));
@@ -89,7 +90,7 @@ Result<std::vector<int32_t>> calibration_tokens(const WeightSource& src, const C
   auto tok = Tokenizer::from_files({src.tokenizer_json(), src.tokenizer_config_json()});
   if (!tok) return tok.status().with_context(src.description() + "/tokenizer.json");
   std::vector<int32_t> ids = tok->encode(*text, /*add_special_tokens=*/false);
-  if (static_cast<int64_t>(ids.size()) > opt.calib_tokens) ids.resize(static_cast<size_t>(opt.calib_tokens));
+  if (static_cast<int64_t>(ids.size()) > opt.calib_tokens) ids.resize(to_size(opt.calib_tokens));
   if (ids.size() < 2)
     return Status::errorf("--calibrate {}: the text gives {} tokens (expected at least 2; "
                           "use a longer text)", opt.calibrate, ids.size());
@@ -207,7 +208,7 @@ Result<ConvertReport> convert_checkpoint(const ConvertOptions& opt) {
     tr.source = t.format;
     tr.shape = (*writer)->entries()[i].shape;
     const int64_t cols = tr.shape.back(), rows = t.numel() / std::max<int64_t>(cols, 1);
-    std::vector<float> w(static_cast<size_t>(t.numel()));
+    std::vector<float> w(to_size(t.numel()));
     TensorView flat = t;
     flat.shape = {rows, cols};
     for (int64_t r = 0; r < rows; ++r) ops::decode_row(flat, r, w.data() + r * cols);

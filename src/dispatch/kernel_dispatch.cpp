@@ -24,6 +24,7 @@
 #include "kernels_arm/arm_tiers.h"
 #endif
 #include "src/base/log.h"
+#include "src/base/size.h"
 #include "src/base/status.h"
 
 namespace hearth::kernels {
@@ -116,7 +117,7 @@ int table_count() { return static_cast<int>(all_tables().size()); }
 
 const KernelTable& table_at(int i) {
   HEARTH_CHECK(i >= 0 && i < table_count(), "kernel table {} of {}", i, table_count());
-  return all_tables()[static_cast<size_t>(i)];
+  return all_tables()[to_size(i)];
 }
 
 const KernelTable& kernel_table() {

@@ -6,6 +6,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "src/base/size.h"
+
 namespace hearth {
 
 int32_t argmax(std::span<const float> logits) {
@@ -18,30 +20,30 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
   const auto n = static_cast<int32_t>(logits.size());
   if (params_.repeat_penalty != 1.0f && params_.repeat_last_n != 0) {
     const size_t window = params_.repeat_last_n < 0 ? history.size()
-                                                    : std::min(history.size(), static_cast<size_t>(params_.repeat_last_n));
+                                                    : std::min(history.size(), to_size(params_.repeat_last_n));
     std::unordered_set<int32_t> seen(history.end() - static_cast<long>(window), history.end());
     for (int32_t t : seen) {
       if (t < 0 || t >= n) continue;
-      float& l = logits[static_cast<size_t>(t)];
+      float& l = logits[to_size(t)];
       l = l > 0 ? l / params_.repeat_penalty : l * params_.repeat_penalty;
     }
   }
   if (params_.temperature <= 0) return argmax(logits);
 
   // Candidates sorted by logit, cut to top_k.
-  std::vector<int32_t> ids(static_cast<size_t>(n));
+  std::vector<int32_t> ids(logits.size());
   std::iota(ids.begin(), ids.end(), 0);
-  const size_t k = params_.top_k > 0 ? std::min<size_t>(static_cast<size_t>(params_.top_k), ids.size()) : ids.size();
+  const size_t k = params_.top_k > 0 ? std::min<size_t>(to_size(params_.top_k), ids.size()) : ids.size();
   auto by_logit = [&](int32_t a, int32_t b) {
-    return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)] || (logits[static_cast<size_t>(a)] == logits[static_cast<size_t>(b)] && a < b);
+    return logits[to_size(a)] > logits[to_size(b)] || (logits[to_size(a)] == logits[to_size(b)] && a < b);
   };
   std::partial_sort(ids.begin(), ids.begin() + static_cast<long>(k), ids.end(), by_logit);
   ids.resize(k);
 
   std::vector<double> p(k);
-  const double mx = logits[static_cast<size_t>(ids[0])] / params_.temperature;
+  const double mx = logits[to_size(ids[0])] / params_.temperature;
   double sum = 0;
-  for (size_t i = 0; i < k; ++i) sum += p[i] = std::exp(logits[static_cast<size_t>(ids[i])] / params_.temperature - mx);
+  for (size_t i = 0; i < k; ++i) sum += p[i] = std::exp(logits[to_size(ids[i])] / params_.temperature - mx);
   for (double& x : p) x /= sum;
 
   size_t keep = k;

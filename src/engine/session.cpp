@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "src/base/size.h"
+
 namespace hearth {
 namespace {
 
@@ -35,8 +37,9 @@ Result<std::vector<float>> Session::feed(std::span<const int32_t> tokens, Genera
 
   std::vector<float> logits;
   Batch batch;
-  for (size_t begin = common; begin < tokens.size(); begin += static_cast<size_t>(prefill_batch_)) {
-    const size_t end = std::min(tokens.size(), begin + static_cast<size_t>(prefill_batch_));
+  const size_t step = to_size(prefill_batch_);
+  for (size_t begin = common; begin < tokens.size(); begin += step) {
+    const size_t end = std::min(tokens.size(), begin + step);
     batch.clear();
     for (size_t i = begin; i < end; ++i)
       batch.add(tokens[i], static_cast<int32_t>(i), seq_, i + 1 == tokens.size());

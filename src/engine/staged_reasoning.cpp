@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "src/base/size.h"
 #include "src/engine/text_stream.h"
 
 namespace hearth {
@@ -61,7 +62,7 @@ Result<StagedReasoningResult> run_staged_reasoning(Session& session, const Token
   bool have_prev = false;
 
   for (int stage = 0; stage < kStageCount; ++stage) {
-    const std::string name = kStageNames[static_cast<size_t>(stage)];
+    const std::string name = kStageNames[to_size(stage)];
     auto user = fill_stage_template(options.templates.text(stage), values);
     if (!user) return user.status().with_context(name + " stage template");
     messages.push_back({{"role", "user"}, {"content", *user}});

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/base/size.h"
 #include "src/engine/session.h"
 #include "src/tokenizer/chat_template.h"
 #include "src/tokenizer/tokenizer.h"
@@ -41,7 +42,7 @@ class StageTemplates {
   Status set(const std::string& stage, const std::string& text);
   // "name=FILE" (the --stage-template option): reads FILE and calls set.
   Status set_from_spec(const std::string& spec);
-  const std::string& text(int stage) const { return text_[static_cast<size_t>(stage)]; }
+  const std::string& text(int stage) const { return text_[to_size(stage)]; }
 
  private:
   std::array<std::string, kStageCount> text_;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "src/base/size.h"
 #include "src/engine/staged_reasoning.h"
 
 namespace hearth {
@@ -36,7 +37,7 @@ const std::array<std::string, kStageCount> kDefaults = {
 
 int stage_index(const std::string& name) {
   for (int i = 0; i < kStageCount; ++i)
-    if (name == kStageNames[static_cast<size_t>(i)]) return i;
+    if (name == kStageNames[to_size(i)]) return i;
   return -1;
 }
 
@@ -64,11 +65,11 @@ Status for_each_variable(const std::string& text, F&& f) {
 
 }  // namespace
 
-const std::string& default_stage_template(int stage) { return kDefaults[static_cast<size_t>(stage)]; }
+const std::string& default_stage_template(int stage) { return kDefaults[to_size(stage)]; }
 
 std::vector<std::string> stage_variables(int stage) {
   std::vector<std::string> v = {"question"};
-  for (int i = 0; i < stage && i < kStageCount - 1; ++i) v.push_back(kStageNames[static_cast<size_t>(i)]);
+  for (int i = 0; i < stage && i < kStageCount - 1; ++i) v.push_back(kStageNames[to_size(i)]);
   return v;
 }
 
@@ -92,7 +93,7 @@ Status StageTemplates::set(const std::string& stage, const std::string& text) {
   if (!s) return s;
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     return Status::errorf("the {} template is empty", stage);
-  text_[static_cast<size_t>(i)] = text;
+  text_[to_size(i)] = text;
   return Status::ok();
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "src/base/size.h"
 #include "src/model/batch.h"
 #include "src/model/kv_cache.h"
 #include "src/tokenizer/tokenizer.h"
@@ -21,16 +22,16 @@ class AttentionProbe final : public Probe {
 
   bool wants(std::string_view name, int layer) const override {
     return name == "attn_probs" && layer >= 0 && layer < static_cast<int>(wanted_.size()) &&
-           wanted_[static_cast<size_t>(layer)];
+           wanted_[to_size(layer)];
   }
   void capture(std::string_view, int layer, std::span<const int64_t> shape, std::span<const float> data) override {
     HEARTH_CHECK(shape.size() == 3, "attn_probs must be [n_rows][n_head][max_ctx]");
     const int64_t rows = shape[0], n_head = shape[1], max_ctx = shape[2];
     const int64_t n = maps_.n_tok();
-    auto& heads = maps_.probs[static_cast<size_t>(layer)];
+    auto& heads = maps_.probs[to_size(layer)];
     if (heads.empty()) {
-      heads.resize(static_cast<size_t>(n_head));
-      for (auto& m : heads) m = SquareMatrix{n, std::vector<float>(static_cast<size_t>(n * n), 0.0f)};
+      heads.resize(to_size(n_head));
+      for (auto& m : heads) m = SquareMatrix{n, std::vector<float>(to_size(n * n), 0.0f)};
     }
     HEARTH_CHECK(static_cast<int64_t>(heads.size()) == n_head, "head count changed between chunks");
     maps_.n_head = std::max(maps_.n_head, n_head);
@@ -39,7 +40,7 @@ class AttentionProbe final : public Probe {
       const int64_t keys = std::min(max_ctx, n);
       for (int64_t h = 0; h < n_head; ++h) {
         const float* src = data.data() + (r * n_head + h) * max_ctx;
-        std::copy(src, src + keys, heads[static_cast<size_t>(h)].v.begin() + q * n);
+        std::copy(src, src + keys, heads[to_size(h)].v.begin() + q * n);
       }
     }
     seen = true;
@@ -71,23 +72,23 @@ Result<AttentionMaps> capture_attention(Model& model, const std::vector<int32_t>
   if (info.max_position > 0 && static_cast<int64_t>(ids.size()) > info.max_position)
     return Status::errorf("the prompt is {} tokens, more than the model's context of {}", ids.size(),
                           info.max_position);
-  std::vector<uint8_t> wanted(static_cast<size_t>(n_layer), layers.empty() ? 1 : 0);
+  std::vector<uint8_t> wanted(to_size(n_layer), layers.empty() ? 1 : 0);
   for (int l : layers) {
     if (l < 0 || l >= n_layer)
       return Status::errorf("layer {} does not exist: the model has {} layers (0..{})", l, n_layer, n_layer - 1);
-    wanted[static_cast<size_t>(l)] = 1;
+    wanted[to_size(l)] = 1;
   }
   AttentionMaps maps;
   maps.token_ids = ids;
   maps.n_layer = n_layer;
-  maps.probs.resize(static_cast<size_t>(n_layer));
+  maps.probs.resize(to_size(n_layer));
   AttentionProbe probe(maps, wanted);
 
   KvCache cache(model.kv_layout());
   const int32_t seq = cache.add_sequence();
   Batch batch;
   std::vector<float> logits;
-  const size_t step = static_cast<size_t>(std::max<int64_t>(prefill_batch, 1));
+  const size_t step = to_size(std::max<int64_t>(prefill_batch, 1));
   for (size_t begin = 0; begin < ids.size(); begin += step) {
     const size_t end = std::min(ids.size(), begin + step);
     batch.clear();
@@ -122,9 +123,9 @@ std::vector<std::string> token_labels(const Tokenizer& tokenizer, const std::vec
 
 SquareMatrix head_mean(const AttentionMaps& maps, int64_t layer) {
   HEARTH_CHECK(maps.has_layer(layer));
-  const auto& heads = maps.probs[static_cast<size_t>(layer)];
+  const auto& heads = maps.probs[to_size(layer)];
   const int64_t n = maps.n_tok();
-  SquareMatrix m{n, std::vector<float>(static_cast<size_t>(n * n), 0.0f)};
+  SquareMatrix m{n, std::vector<float>(to_size(n * n), 0.0f)};
   for (const auto& h : heads)
     for (size_t i = 0; i < m.v.size(); ++i) m.v[i] += h.v[i];
   const float inv = 1.0f / static_cast<float>(heads.size());
@@ -136,26 +137,26 @@ Result<SquareMatrix> attention_rollout(const AttentionMaps& maps) {
   for (int64_t l = 0; l < maps.n_layer; ++l)
     if (!maps.has_layer(l)) return Status::errorf("attention rollout needs every layer; layer {} was not captured", l);
   const int64_t n = maps.n_tok();
-  const size_t nn = static_cast<size_t>(n * n);
+  const size_t nn = to_size(n * n);
   std::vector<double> r(nn, 0.0), a(nn), next(nn);
-  for (int64_t i = 0; i < n; ++i) r[static_cast<size_t>(i * n + i)] = 1.0;
+  for (int64_t i = 0; i < n; ++i) r[to_size(i * n + i)] = 1.0;
   for (int64_t l = 0; l < maps.n_layer; ++l) {
     const SquareMatrix mean = head_mean(maps, l);
     for (int64_t q = 0; q < n; ++q) {  // A' = row-normalise(A + I)
       double sum = 0;
       for (int64_t k = 0; k < n; ++k) {
         double v = mean.at(q, k) + (q == k ? 1.0 : 0.0);
-        a[static_cast<size_t>(q * n + k)] = v;
+        a[to_size(q * n + k)] = v;
         sum += v;
       }
-      for (int64_t k = 0; k < n; ++k) a[static_cast<size_t>(q * n + k)] /= sum;
+      for (int64_t k = 0; k < n; ++k) a[to_size(q * n + k)] /= sum;
     }
     std::fill(next.begin(), next.end(), 0.0);  // R <- A' R (lower triangular: k <= j <= q)
     for (int64_t q = 0; q < n; ++q)
       for (int64_t j = 0; j <= q; ++j) {
-        const double w = a[static_cast<size_t>(q * n + j)];
+        const double w = a[to_size(q * n + j)];
         if (w == 0) continue;
-        for (int64_t k = 0; k <= j; ++k) next[static_cast<size_t>(q * n + k)] += w * r[static_cast<size_t>(j * n + k)];
+        for (int64_t k = 0; k <= j; ++k) next[to_size(q * n + k)] += w * r[to_size(j * n + k)];
       }
     r.swap(next);
   }
@@ -197,7 +198,7 @@ Result<std::vector<HeatmapPanel>> select_panels(const AttentionMaps& maps, const
       continue;
     }
     for (int64_t h : heads)
-      panels.push_back({fmt::format("layer {} head {}", l, h), maps.probs[static_cast<size_t>(l)][static_cast<size_t>(h)]});
+      panels.push_back({fmt::format("layer {} head {}", l, h), maps.probs[to_size(l)][to_size(h)]});
   }
   return panels;
 }
@@ -212,7 +213,7 @@ AttentionLayersJson attention_layers_json(const AttentionMaps& maps, const std::
       continue;
     }
     nlohmann::json heads = nlohmann::json::array();
-    for (const auto& h : maps.probs[static_cast<size_t>(l)]) heads.push_back(matrix(h));
+    for (const auto& h : maps.probs[to_size(l)]) heads.push_back(matrix(h));
     out.layers.push_back({{"layer", l}, {heads_key, std::move(heads)}});
   }
   if (all) {

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/base/size.h"
 #include "src/base/status.h"
 #include "src/model/model.h"
 
@@ -23,7 +24,7 @@ class Tokenizer;
 struct SquareMatrix {
   int64_t n = 0;
   std::vector<float> v;  // [n][n]
-  float at(int64_t q, int64_t k) const { return v[static_cast<size_t>(q * n + k)]; }
+  float at(int64_t q, int64_t k) const { return v[to_size(q * n + k)]; }
 };
 
 struct AttentionMaps {
@@ -36,7 +37,7 @@ struct AttentionMaps {
 
   int64_t n_tok() const { return static_cast<int64_t>(token_ids.size()); }
   bool has_layer(int64_t layer) const {
-    return layer >= 0 && layer < n_layer && !probs[static_cast<size_t>(layer)].empty();
+    return layer >= 0 && layer < n_layer && !probs[to_size(layer)].empty();
   }
 };
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "src/base/size.h"
 #include "src/inspect/bitmap_font_5x7.h"
 
 namespace hearth {
@@ -32,7 +33,7 @@ struct Canvas {
   std::vector<uint8_t> rgb;
   void set(int x, int y, std::array<uint8_t, 3> c) {
     if (x < 0 || y < 0 || x >= width || y >= height) return;
-    std::copy(c.begin(), c.end(), rgb.begin() + (static_cast<size_t>(y) * width + x) * 3);
+    std::copy(c.begin(), c.end(), rgb.begin() + (to_size(y) * width + x) * 3);
   }
   void fill(int x, int y, int w, int h, std::array<uint8_t, 3> c) {
     for (int j = 0; j < h; ++j)
@@ -84,7 +85,7 @@ std::string ascii_label(const std::string& text, int max_chars) {
     }
   }
   if (max_chars > 0 && static_cast<int>(out.size()) > max_chars) {
-    out.resize(static_cast<size_t>(max_chars - 1));
+    out.resize(to_size(max_chars - 1));
     out += '~';
   }
   return out;
@@ -98,7 +99,7 @@ std::array<uint8_t, 3> heatmap_color(float t) {
   const float f = x - static_cast<float>(i);
   std::array<uint8_t, 3> c{};
   for (int k = 0; k < 3; ++k)
-    c[static_cast<size_t>(k)] = static_cast<uint8_t>(
+    c[to_size(k)] = static_cast<uint8_t>(
         std::lround(kViridis[i][k] + f * (static_cast<float>(kViridis[i + 1][k]) - kViridis[i][k])));
   return c;
 }
@@ -135,7 +136,7 @@ HeatmapLayout heatmap_layout(const std::vector<Heatmap>& panels) {
 }
 
 std::vector<uint8_t> render_heatmaps(const std::vector<Heatmap>& panels, const HeatmapLayout& L) {
-  Canvas cv{L.width, L.height, std::vector<uint8_t>(static_cast<size_t>(L.width) * L.height * 3, 255)};
+  Canvas cv{L.width, L.height, std::vector<uint8_t>(to_size(L.width) * L.height * 3, 255)};
   for (size_t i = 0; i < panels.size(); ++i) {
     const Heatmap& p = panels[i];
     const int gx = L.grid_origin[i][0], gy = L.grid_origin[i][1];
@@ -146,18 +147,18 @@ std::vector<uint8_t> render_heatmaps(const std::vector<Heatmap>& panels, const H
     const float scale = vmax > 0 ? 1.0f / vmax : 0.0f;
     for (int64_t r = 0; r < p.n_rows; ++r)
       for (int64_t c = 0; c < p.n_cols; ++c) {
-        const float v = p.values[static_cast<size_t>(r * p.n_cols + c)];
+        const float v = p.values[to_size(r * p.n_cols + c)];
         cv.fill(gx + static_cast<int>(c) * L.cell, gy + static_cast<int>(r) * L.cell, L.cell, L.cell,
                 v == v ? heatmap_color(v * scale) : kMaskedColor);
       }
     const int text_off = (L.cell - font5x7::kGlyphHeight) / 2;
     for (int64_t r = 0; r < static_cast<int64_t>(p.row_labels.size()) && r < p.n_rows; r += L.label_stride) {
-      const std::string s = ascii_label(p.row_labels[static_cast<size_t>(r)], L.label_chars);
+      const std::string s = ascii_label(p.row_labels[to_size(r)], L.label_chars);
       const int w = static_cast<int>(s.size()) * font5x7::kAdvance;
       cv.text(gx - 2 - w, gy + static_cast<int>(r) * L.cell + std::max(0, text_off), s, false);
     }
     for (int64_t c = 0; c < static_cast<int64_t>(p.col_labels.size()) && c < p.n_cols; c += L.label_stride) {
-      const std::string s = ascii_label(p.col_labels[static_cast<size_t>(c)], L.label_chars);
+      const std::string s = ascii_label(p.col_labels[to_size(c)], L.label_chars);
       cv.text(gx + static_cast<int>(c) * L.cell + std::max(0, text_off), gy - 3, s, true);
     }
     // Colour bar from 0 to the panel's maximum.
@@ -200,7 +201,7 @@ Status write_heatmap_png(const std::string& path, const std::vector<Heatmap>& pa
                PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(out.png, out.info);
   for (int y = 0; y < L.height; ++y)
-    png_write_row(out.png, const_cast<png_bytep>(rgb.data() + static_cast<size_t>(y) * L.width * 3));
+    png_write_row(out.png, const_cast<png_bytep>(rgb.data() + to_size(y) * L.width * 3));
   png_write_end(out.png, nullptr);
   if (std::fflush(out.f) != 0 || std::ferror(out.f)) {
     std::fclose(out.f);

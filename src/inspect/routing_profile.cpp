@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "src/base/size.h"
 #include "src/model/batch.h"
 #include "src/model/kv_cache.h"
 
@@ -23,10 +24,10 @@ struct LayerState {
   void grow(int64_t n_expert) {
     if (n_expert <= r.n_expert) return;
     r.n_expert = n_expert;
-    r.count.resize(static_cast<size_t>(n_expert), 0);
-    r.weight_sum.resize(static_cast<size_t>(n_expert), 0.0);
-    last_seen.resize(static_cast<size_t>(n_expert), -1);
-    for (auto& b : block_seen) b.resize(static_cast<size_t>(n_expert), 0);
+    r.count.resize(to_size(n_expert), 0);
+    r.weight_sum.resize(to_size(n_expert), 0.0);
+    last_seen.resize(to_size(n_expert), -1);
+    for (auto& b : block_seen) b.resize(to_size(n_expert), 0);
   }
 };
 
@@ -70,7 +71,7 @@ class RoutingProbe final : public Probe {
           const int64_t d = t - st.last_seen[e];
           int b = 0;
           while (b < kReuseBins && d > reuse_bin_upper(b)) ++b;
-          if (b < kReuseBins) ++st.r.reuse_counts[static_cast<size_t>(b)];
+          if (b < kReuseBins) ++st.r.reuse_counts[to_size(b)];
           else ++st.r.reuse_overflow;
         }
         st.last_seen[e] = t;
@@ -104,11 +105,11 @@ class RoutingProbe final : public Probe {
 
   void record_trace(int layer, int64_t t, const float* c, int64_t k) {
     auto& trace = profile_.trace;
-    if (static_cast<int64_t>(trace.size()) <= t) trace.resize(static_cast<size_t>(t + 1));
-    RoutingTraceEntry& e = trace[static_cast<size_t>(t)];
+    if (static_cast<int64_t>(trace.size()) <= t) trace.resize(to_size(t + 1));
+    RoutingTraceEntry& e = trace[to_size(t)];
     e.window = window;
     e.position = first_pos + (t - first_token);
-    e.token = (*ids)[static_cast<size_t>(t)];
+    e.token = (*ids)[to_size(t)];
     // Layers arrive in order within a forward call; index by MoE-layer rank.
     const size_t rank = static_cast<size_t>(std::distance(layers.begin(), layers.find(layer)));
     if (e.experts.size() <= rank) e.experts.resize(rank + 1), e.weights.resize(rank + 1);
@@ -160,7 +161,7 @@ Result<RoutingProfile> profile_routing(Model& model, const std::vector<int32_t>&
       const int64_t c_end = std::min(end, c + step);
       batch.clear();
       for (int64_t i = c; i < c_end; ++i)
-        batch.add(ids[static_cast<size_t>(i)], static_cast<int32_t>(i - begin), seq, i + 1 == c_end);
+        batch.add(ids[to_size(i)], static_cast<int32_t>(i - begin), seq, i + 1 == c_end);
       probe.first_token = c;
       probe.window = w;
       probe.first_pos = c - begin;
@@ -182,7 +183,7 @@ nlohmann::json routing_profile_json(const RoutingProfile& p, const std::string& 
   std::vector<double> cov_all(p.coverage_tokens.size(), 0.0);
   std::vector<int64_t> cov_layers(p.coverage_tokens.size(), 0);
   for (const LayerRouting& l : p.layers) {
-    std::vector<double> mean(static_cast<size_t>(l.n_expert)), share(static_cast<size_t>(l.n_expert));
+    std::vector<double> mean(to_size(l.n_expert)), share(to_size(l.n_expert));
     const double slots = static_cast<double>(l.tokens * l.experts_per_token);
     for (size_t e = 0; e < mean.size(); ++e) {
       mean[e] = l.count[e] ? l.weight_sum[e] / static_cast<double>(l.count[e]) : 0.0;
@@ -242,15 +243,15 @@ std::vector<Heatmap> routing_heatmaps(const RoutingProfile& p) {
   const int64_t rows = static_cast<int64_t>(p.layers.size());
   Heatmap share{"expert share of selections (layers x experts)", rows, n_expert, {}, {}, {}};
   Heatmap weight{"mean gate weight when selected", rows, n_expert, {}, {}, {}};
-  share.values.assign(static_cast<size_t>(rows * n_expert), std::numeric_limits<float>::quiet_NaN());
+  share.values.assign(to_size(rows * n_expert), std::numeric_limits<float>::quiet_NaN());
   weight.values = share.values;
   for (int64_t e = 0; e < n_expert; ++e) share.col_labels.push_back(fmt::format("e{}", e));
   for (int64_t r = 0; r < rows; ++r) {
-    const LayerRouting& l = p.layers[static_cast<size_t>(r)];
+    const LayerRouting& l = p.layers[to_size(r)];
     share.row_labels.push_back(fmt::format("L{}", l.layer));
     const double slots = static_cast<double>(l.tokens * l.experts_per_token);
     for (int64_t e = 0; e < l.n_expert; ++e) {
-      const size_t i = static_cast<size_t>(r * n_expert + e), ei = static_cast<size_t>(e);
+      const size_t i = to_size(r * n_expert + e), ei = to_size(e);
       share.values[i] = slots > 0 ? static_cast<float>(static_cast<double>(l.count[ei]) / slots) : 0.0f;
       weight.values[i] = l.count[ei] ? static_cast<float>(l.weight_sum[ei] / static_cast<double>(l.count[ei])) : 0.0f;
     }

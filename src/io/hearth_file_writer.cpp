@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "src/base/size.h"
 #include "src/io/hearth_file_checksum.h"
 
 namespace hearth {
@@ -51,7 +52,7 @@ Status HearthFileWriter::write_at(uint64_t offset, const void* data, size_t n) {
                             std::strerror(err), errno_hint(err));
     }
     p += k;
-    n -= static_cast<size_t>(k);
+    n -= to_size(k);
     offset += static_cast<uint64_t>(k);
   }
   return Status::ok();
@@ -63,7 +64,7 @@ Status HearthFileWriter::write_tensor(size_t i, Format f, const void* data, size
   HearthTensorEntry& e = entries_[i];
   int64_t numel = 1;
   for (int64_t d : e.shape) numel *= d;
-  HEARTH_CHECK(nbytes == format_bytes(f, static_cast<size_t>(numel)), "size of {}", e.name);
+  HEARTH_CHECK(nbytes == format_bytes(f, to_size(numel)), "size of {}", e.name);
   e.format = f;
   e.offset = cursor_;
   e.nbytes = nbytes;

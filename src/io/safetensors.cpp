@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/base/size.h"
+
 namespace hearth {
 namespace {
 
@@ -55,7 +57,7 @@ Result<SafetensorsIndex> SafetensorsIndex::parse(std::span<const uint8_t> bytes,
   };
   if (bytes.size() < 8) return fail(fmt::format("file is {} bytes, shorter than the 8-byte header length", bytes.size()));
   uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[static_cast<size_t>(i)];
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[to_size(i)];
   if (header_len > kMaxHeaderBytes)
     return fail(fmt::format("header length {} exceeds the {} byte limit", header_len, kMaxHeaderBytes));
   if (header_len > bytes.size() - 8)

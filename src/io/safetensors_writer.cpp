@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/base/size.h"
 #include "src/io/safetensors.h"
 
 namespace hearth {
@@ -89,7 +90,7 @@ Status SafetensorsWriter::write_all(const void* data, size_t n) {
       return Status::errorf("writing '{}' failed: {}{}", path_, std::strerror(err), errno_hint(err));
     }
     p += k;
-    n -= static_cast<size_t>(k);
+    n -= to_size(k);
   }
   return Status::ok();
 }

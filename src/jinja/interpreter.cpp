@@ -7,6 +7,7 @@
 #include <ctime>
 #include <unordered_map>
 
+#include "src/base/size.h"
 #include "src/jinja/builtins.h"
 
 namespace hearth::jinja {
@@ -115,7 +116,7 @@ class Interpreter {
       case NodeKind::kSlice: {
         Value obj = eval(*n.kids[0]);
         Value parts[3];
-        for (int k = 0; k < 3; ++k) if (n.kids[static_cast<size_t>(k) + 1]) parts[k] = eval(*n.kids[static_cast<size_t>(k) + 1]);
+        for (int k = 0; k < 3; ++k) if (n.kids[to_size(k) + 1]) parts[k] = eval(*n.kids[to_size(k) + 1]);
         return slice(obj, n.kids[1] ? &parts[0] : nullptr, n.kids[2] ? &parts[1] : nullptr, n.kids[3] ? &parts[2] : nullptr);
       }
       case NodeKind::kCall: {
@@ -252,7 +253,7 @@ class Interpreter {
     scopes_.emplace_back();
     Value loop = Value::make_dict({}, true);
     for (int64_t i = 0; i < len; ++i) {
-      const size_t k = static_cast<size_t>(i);
+      const size_t k = to_size(i);
       loop.set("index", Value::integer(i + 1));
       loop.set("index0", Value::integer(i));
       loop.set("revindex", Value::integer(len - i));
@@ -266,7 +267,7 @@ class Interpreter {
       loop.set("nextitem", i + 1 < len ? items[k + 1] : Value::undefined("nextitem"));
       loop.set("cycle", Value::function([i](CallArgs& a) {
         if (a.args.empty()) throw Error("loop.cycle() needs at least one argument");
-        return a.args[static_cast<size_t>(i) % a.args.size()];
+        return a.args[to_size(i) % a.args.size()];
       }));
       scopes_.back()["loop"] = loop;
       assign_targets(n.targets, items[k], n.line);

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "src/jinja/builtins.h"
+#include "src/base/size.h"
 #include "src/base/utf8.h"
 
 namespace hearth::jinja {
@@ -93,7 +94,7 @@ Value list_method(const Value& obj, const std::string& name) {
     return Value::function([list](CallArgs& a) {
       int64_t i = arg_int(a, 0, "index", -1);
       if (!norm_index(i, static_cast<int64_t>(list->size()))) throw Error("pop index out of range");
-      Value v = (*list)[static_cast<size_t>(i)];
+      Value v = (*list)[to_size(i)];
       list->erase(list->begin() + i);
       return v;
     });
@@ -253,14 +254,14 @@ Value get_item(const Value& obj, const Value& key) {
       if (!key.is_number()) throw Error(std::string("list indices must be integers, not ") + kind_name(key.kind));
       int64_t i = key.as_int();
       if (!norm_index(i, static_cast<int64_t>(obj.list->size()))) return Value::undefined(std::string("[").append(py_str(key)).append("]"));
-      return (*obj.list)[static_cast<size_t>(i)];
+      return (*obj.list)[to_size(i)];
     }
     case Kind::kString: {
       if (!key.is_number()) return Value::undefined(py_str(key));
       const std::u32string u = utf8_to_u32(obj.s);
       int64_t i = key.as_int();
       if (!norm_index(i, static_cast<int64_t>(u.size()))) return Value::undefined(std::string("[").append(py_str(key)).append("]"));
-      return Value::string(u32_to_utf8(u.substr(static_cast<size_t>(i), 1)));
+      return Value::string(u32_to_utf8(u.substr(to_size(i), 1)));
     }
     case Kind::kUndefined:
       throw Error("'" + (obj.s.empty() ? std::string("value") : obj.s) + "' is undefined (cannot index it with " + py_repr(key) + ")");
@@ -291,11 +292,11 @@ Value slice(const Value& obj, const Value* start, const Value* stop, const Value
   for (int64_t i = b; st > 0 ? i < e : i > e; i += st) idx.push_back(i);
   if (obj.is_string()) {
     std::u32string out;
-    for (int64_t i : idx) out.push_back(u[static_cast<size_t>(i)]);
+    for (int64_t i : idx) out.push_back(u[to_size(i)]);
     return Value::string(u32_to_utf8(out));
   }
   List out;
-  for (int64_t i : idx) out.push_back((*obj.list)[static_cast<size_t>(i)]);
+  for (int64_t i : idx) out.push_back((*obj.list)[to_size(i)]);
   return Value::make_list(std::move(out), obj.kind == Kind::kTuple);
 }
 

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "src/jinja/builtins.h"
+#include "src/base/size.h"
 #include "src/base/utf8.h"
 
 namespace hearth::jinja {
@@ -130,7 +131,7 @@ Value string_method(const std::string& s, const std::string& name) {
       const Value* sep = a.get(0, "sep");
       const std::string joiner = (sep && sep->is_string()) ? sep->s : " ";
       std::vector<std::string> out;
-      const size_t head = parts.size() - static_cast<size_t>(maxsplit);
+      const size_t head = parts.size() - to_size(maxsplit);
       std::string first;
       for (size_t k = 0; k < head; ++k) first += (k ? joiner : "") + parts[k];
       out.push_back(first);

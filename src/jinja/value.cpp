@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "src/base/size.h"
 #include "src/base/utf8.h"
 
 namespace hearth::jinja {
@@ -100,11 +101,11 @@ std::string py_float_repr(double d) {
   if (exp >= -4 && exp < 16) {
     // Fixed notation (CPython repr, 'r' format: exponent form when exp < -4 or >= 16).
     if (exp < 0) {
-      out = "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
-    } else if (static_cast<size_t>(exp) + 1 >= digits.size()) {
-      out = digits + std::string(static_cast<size_t>(exp) + 1 - digits.size(), '0') + ".0";
+      out = "0." + std::string(to_size(-exp - 1), '0') + digits;
+    } else if (to_size(exp) + 1 >= digits.size()) {
+      out = digits + std::string(to_size(exp) + 1 - digits.size(), '0') + ".0";
     } else {
-      out = digits.substr(0, static_cast<size_t>(exp) + 1) + "." + digits.substr(static_cast<size_t>(exp) + 1);
+      out = digits.substr(0, to_size(exp) + 1) + "." + digits.substr(to_size(exp) + 1);
     }
     return neg ? "-" + out : out;
   }
@@ -211,7 +212,7 @@ static void json_string(const std::string& s, std::string& out) {
 static void to_json_rec(const Value& v, int indent, bool sort_keys, int depth, std::string& out) {
   auto newline = [&](int d) {
     out.push_back('\n');
-    out.append(static_cast<size_t>(indent * d), ' ');
+    out.append(to_size(indent * d), ' ');
   };
   switch (v.kind) {
     case Kind::kNone: out += "null"; return;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "quant/blocks.h"
+#include "src/base/size.h"
 
 namespace hearth::kernels {
 namespace {
@@ -20,8 +21,8 @@ int64_t group_bytes(Format f) { return kPackRows * block_bytes(f); }
 int element_bytes(Format f) { return f == Format::kF32 ? 4 : (f == Format::kF16 || f == Format::kBF16) ? 2 : 0; }
 
 // Element k of row r of a float block sits at (k * 16 + r) * e packed, (r * n_in + k) * e stored.
-size_t packed_at(int r, int64_t k, int e) { return static_cast<size_t>((k * kPackRows + r) * e); }
-size_t stored_at(int r, int64_t k, int64_t n_in, int e) { return static_cast<size_t>((r * n_in + k) * e); }
+size_t packed_at(int r, int64_t k, int e) { return to_size((k * kPackRows + r) * e); }
+size_t stored_at(int r, int64_t k, int64_t n_in, int e) { return to_size((r * n_in + k) * e); }
 
 // High 2 bits of element e of a canonical q6g32 block's qh (quant/blocks.h six_at).
 int high2(const uint8_t* qh, int e) { return (qh[e % 8] >> (2 * (e / 8))) & 3; }
@@ -77,8 +78,8 @@ bool r16_format(Format f) {
 }
 
 size_t r16_bytes(Format f, int64_t n_out, int64_t n_in) {
-  if (const int e = element_bytes(f)) return static_cast<size_t>(n_out / kPackRows * kPackRows * n_in * e);
-  return static_cast<size_t>(n_out / kPackRows * (n_in / kGroup32) * group_bytes(f));
+  if (const int e = element_bytes(f)) return to_size(n_out / kPackRows * kPackRows * n_in * e);
+  return to_size(n_out / kPackRows * (n_in / kGroup32) * group_bytes(f));
 }
 
 void repack_r16(Format f, const uint8_t* data, int64_t n_in, int64_t block_begin, int64_t block_end,
@@ -88,7 +89,7 @@ void repack_r16(Format f, const uint8_t* data, int64_t n_in, int64_t block_begin
     for (int64_t blk = block_begin; blk < block_end; ++blk)
       for (int r = 0; r < kPackRows; ++r)
         for (int64_t k = 0; k < n_in; ++k)
-          std::memcpy(out + blk * bytes + packed_at(r, k, e), data + blk * bytes + stored_at(r, k, n_in, e), static_cast<size_t>(e));
+          std::memcpy(out + blk * bytes + packed_at(r, k, e), data + blk * bytes + stored_at(r, k, n_in, e), to_size(e));
     return;
   }
   const int64_t groups = n_in / kGroup32, row_bytes = groups * block_bytes(f);
@@ -106,7 +107,7 @@ void unpack_r16(Format f, const uint8_t* packed, int64_t n_in, int64_t block, ui
     const uint8_t* in = packed + block * kPackRows * n_in * e;
     for (int r = 0; r < kPackRows; ++r)
       for (int64_t k = 0; k < n_in; ++k)
-        std::memcpy(rows + stored_at(r, k, n_in, e), in + packed_at(r, k, e), static_cast<size_t>(e));
+        std::memcpy(rows + stored_at(r, k, n_in, e), in + packed_at(r, k, e), to_size(e));
     return;
   }
   const int64_t groups = n_in / kGroup32, row_bytes = groups * block_bytes(f);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "src/base/size.h"
 #include "src/base/status.h"
 #include "src/model/attention_probs.h"
 #include "src/ops/ops.h"
@@ -21,17 +22,17 @@ AttentionGqa::AttentionGqa(AttentionGqaConfig config, AttentionGqaWeights weight
 AttendScratch::AttendScratch(KvPrecision precision, int64_t max_ctx, int64_t k_dim, int64_t v_dim)
     : k_slot_(precision == KvPrecision::kF32 ? 0 : k_dim),
       v_slot_(precision == KvPrecision::kF32 ? 0 : v_dim),
-      scores_(static_cast<size_t>(max_ctx)),
-      k_buf_(static_cast<size_t>(max_ctx * k_slot_)),
-      v_buf_(static_cast<size_t>(max_ctx * v_slot_)),
-      rows_(static_cast<size_t>(max_ctx)) {}
+      scores_(to_size(max_ctx)),
+      k_buf_(to_size(max_ctx * k_slot_)),
+      v_buf_(to_size(max_ctx * v_slot_)),
+      rows_(to_size(max_ctx)) {}
 
 void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) {
   const AttentionGqaConfig& c = config_;
   const int64_t n = ctx.n_rows();
   const int64_t q_width = c.n_head * c.head_dim;
   const int64_t kv_w = kv_width();
-  ops::FloatBuffer q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_w)), v(static_cast<size_t>(n * kv_w));
+  ops::FloatBuffer q(to_size(n * q_width)), k(to_size(n * kv_w)), v(to_size(n * kv_w));
   ops::PreparedInput xin(x, n, w_.wq.shape[1]);  // converted once for q, k and v
   const TensorView* qkv_w[3] = {&w_.wq, &w_.wk, &w_.wv};
   float* qkv[3] = {q.data(), k.data(), v.data()};
@@ -40,20 +41,19 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   // Biases, per-head q/k norm, RoPE (one set of angles per row, shared by its heads); then K
   // and V go into the cache at their positions: the slots taken in order (the cache allocates
   // pages), filled row-parallel.
-  std::vector<KvCache::RowSlot> slots(static_cast<size_t>(n));
+  std::vector<KvCache::RowSlot> slots(to_size(n));
   for (int64_t r = 0; r < n; ++r)
-    slots[static_cast<size_t>(r)] = ctx.cache.row_slot(ctx.layer, ctx.batch.seq_ids[static_cast<size_t>(r)],
-                                                       ctx.batch.positions[static_cast<size_t>(r)]);
+    slots[to_size(r)] = ctx.cache.row_slot(ctx.layer, ctx.batch.seq_id(r), ctx.batch.position(r));
   const KvPrecision precision = ctx.cache.precision();
   ops::for_rows(n, n > 8, [&](int64_t r) {
-    std::vector<double> cs(static_cast<size_t>(c.rope.rot_dim));
+    std::vector<double> cs(to_size(c.rope.rot_dim));
     float* qr = q.data() + r * q_width;
     float* kr = k.data() + r * kv_w;
     float* vr = v.data() + r * kv_w;
     if (!w_.bq.empty()) ops::add_inplace(qr, w_.bq.data(), q_width);
     if (!w_.bk.empty()) ops::add_inplace(kr, w_.bk.data(), kv_w);
     if (!w_.bv.empty()) ops::add_inplace(vr, w_.bv.data(), kv_w);
-    rope_.angles(ctx.batch.positions[static_cast<size_t>(r)], cs.data());
+    rope_.angles(ctx.batch.position(r), cs.data());
     for (int64_t h = 0; h < c.n_head; ++h) {
       float* head = qr + h * c.head_dim;
       if (!w_.q_norm.empty()) ops::rms_norm(head, w_.q_norm.data(), c.head_dim, c.qk_norm_eps, head);
@@ -64,12 +64,12 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
       if (!w_.k_norm.empty()) ops::rms_norm(head, w_.k_norm.data(), c.head_dim, c.qk_norm_eps, head);
       rope_.apply(head, cs.data());
     }
-    kv_encode_row(kr, kv_w, precision, slots[static_cast<size_t>(r)].k);
-    kv_encode_row(vr, kv_w, precision, slots[static_cast<size_t>(r)].v);
+    kv_encode_row(kr, kv_w, precision, slots[to_size(r)].k);
+    kv_encode_row(vr, kv_w, precision, slots[to_size(r)].v);
   });
 
   // Each row attends to positions [0, pos] of its own sequence (from the window start).
-  ops::FloatBuffer attn(static_cast<size_t>(n * q_width));  // every head of every row is written
+  ops::FloatBuffer attn(to_size(n * q_width));  // every head of every row is written
   AttentionProbsCapture probs(ctx, c.n_head);
   if (probs.active())
     attend_row_by_row(ctx, q.data(), attn.data(), probs);
@@ -80,7 +80,7 @@ void AttentionGqa::forward(const LayerContext& ctx, const float* x, float* out) 
   probs.publish();
   if (ctx.probing("attn_o_in")) {  // input of o_proj: the heads' outputs, concatenated
     const int64_t shape[2] = {n, q_width};
-    ctx.probe->capture("attn_o_in", ctx.layer, shape, {attn.data(), static_cast<size_t>(n * q_width)});
+    ctx.probe->capture("attn_o_in", ctx.layer, shape, {attn.data(), to_size(n * q_width)});
   }
   ops::matmul(w_.wo, attn.data(), n, out);
   if (!w_.bo.empty())
@@ -100,8 +100,8 @@ void AttentionGqa::attend_row_by_row(const LayerContext& ctx, const float* q, fl
   const auto make_scratch = [&] { return AttendScratch(ctx.cache.precision(), probs.max_ctx(), c.head_dim, c.head_dim); };
   ops::for_items_with(n * c.n_head, ops::num_threads(), make_scratch, [&](AttendScratch& scratch, int64_t k) {
     const int64_t r = k / c.n_head, h = k % c.n_head;
-    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-    const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+    const int32_t seq = ctx.batch.seq_id(r);
+    const int64_t end = ctx.batch.position(r) + 1;
     const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
     const int64_t start = window_start(kv, end);
     const int64_t kv_off = (h / group) * c.head_dim;
@@ -126,7 +126,7 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
   std::vector<int64_t> block_first;  // first row of each block
   for (int64_t r = 0; r < n; ++r)
     if (block_first.empty() || r - block_first.back() == rows_per_block ||
-        ctx.batch.seq_ids[static_cast<size_t>(r)] != ctx.batch.seq_ids[static_cast<size_t>(r - 1)])
+        ctx.batch.seq_id(r) != ctx.batch.seq_id(r - 1))
       block_first.push_back(r);
   block_first.push_back(n);
   const int64_t n_blocks = static_cast<int64_t>(block_first.size()) - 1;
@@ -141,19 +141,19 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
   ops::for_items_with(n_blocks * c.n_head_kv, ops::num_threads(), make_scratch, [&](BlockScratch& t, int64_t k) {
     auto& [qp, kp, vp, op, begin, end, scratch, k_rows, v_rows] = t;
     const int64_t b = k / c.n_head_kv, hk = k % c.n_head_kv;
-    const int64_t r0 = block_first[static_cast<size_t>(b)], r1 = block_first[static_cast<size_t>(b + 1)];
-    const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_ids[static_cast<size_t>(r0)]);
+    const int64_t r0 = block_first[to_size(b)], r1 = block_first[to_size(b + 1)];
+    const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_id(r0));
     int64_t lo = INT64_MAX, hi = 0;
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t e = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+      const int64_t e = ctx.batch.position(r) + 1;
       lo = std::min(lo, window_start(kv, e));
       hi = std::max(hi, e);
     }
     const int64_t span = hi - lo, n_q = (r1 - r0) * group, kv_off = hk * c.head_dim;
-    kp.resize(static_cast<size_t>(span));
+    kp.resize(to_size(span));
     vp.resize(kp.size());
     if (decoded) {
-      k_rows.resize(static_cast<size_t>(span * c.head_dim));
+      k_rows.resize(to_size(span * c.head_dim));
       v_rows.resize(k_rows.size());
     }
     for (int64_t p = 0; p < span; ++p) {
@@ -165,7 +165,7 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
     begin.clear();
     end.clear();
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t e = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+      const int64_t e = ctx.batch.position(r) + 1;
       for (int64_t h = hk * group; h < (hk + 1) * group; ++h) {
         qp.push_back(q + r * q_width + h * c.head_dim);
         op.push_back(attn + r * q_width + h * c.head_dim);
@@ -173,7 +173,7 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
         end.push_back(e - lo);
       }
     }
-    scratch.resize(static_cast<size_t>(kernels::attend_scratch_floats(n_q, span, c.head_dim, c.head_dim)));
+    scratch.resize(to_size(kernels::attend_scratch_floats(n_q, span, c.head_dim, c.head_dim)));
     const kernels::AttendBlock blk{qp.data(), op.data(), begin.data(), end.data(), n_q,
                                    kp.data(), vp.data(), c.head_dim, c.head_dim, c.scale};
     ops::attend(blk, scratch.data());
@@ -188,11 +188,11 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
   constexpr int64_t kPositionsPerThread = 16;   // fewer: one thread (the hand-off and merge cost more)
   const AttentionGqaConfig& c = config_;
   const int64_t n_head = c.n_head, dv = c.head_dim, group = c.n_head / c.n_head_kv, width = kv_width();
-  const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_ids[0]);
-  const int64_t end = ctx.batch.positions[0] + 1, start = window_start(kv, end), span = end - start;
+  const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_id(0));
+  const int64_t end = ctx.batch.position(0) + 1, start = window_start(kv, end), span = end - start;
   const int threads = static_cast<int>(std::clamp<int64_t>(span / kPositionsPerThread, 1, ops::num_threads()));
-  std::vector<float> m(static_cast<size_t>(threads * n_head), -INFINITY), l(m.size(), 0.0f);
-  std::vector<float> o(static_cast<size_t>(threads * n_head * dv), 0.0f);
+  std::vector<float> m(to_size(threads * n_head), -INFINITY), l(m.size(), 0.0f);
+  std::vector<float> o(to_size(threads * n_head * dv), 0.0f);
   // bf16 rows go to the kernel as stored where it widens them itself (half the bytes of a
   // float32 cache); other precisions are decoded into scratch rows first.
   const bool bf16_rows = ctx.cache.precision() == KvPrecision::kBf16 && ops::has_attend_rows_bf16();
@@ -202,8 +202,8 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
     const kernels::AttendState state{m.data() + me * n_head, l.data() + me * n_head, o.data() + me * n_head * dv};
     std::vector<const float*> kp(kChunk), vp(kChunk);
     std::vector<const uint16_t*> kp16(bf16_rows ? kChunk : 0), vp16(kp16.size());
-    std::vector<float> k_rows(decoded ? static_cast<size_t>(kChunk * width) : 0), v_rows(k_rows.size());
-    std::vector<float> scratch(static_cast<size_t>(kernels::attend_rows_scratch_floats(n_head, kChunk)));
+    std::vector<float> k_rows(decoded ? to_size(kChunk * width) : 0), v_rows(k_rows.size());
+    std::vector<float> scratch(to_size(kernels::attend_rows_scratch_floats(n_head, kChunk)));
     for (int64_t p0 = lo; p0 < hi; p0 += kChunk) {
       const int64_t n = std::min(kChunk, hi - p0);
       const kernels::AttendRows rows{q, kp.data(), vp.data(), n, n_head, group, c.head_dim, dv, c.scale,
@@ -227,12 +227,12 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
   // Merge: each thread's sums rescaled to the largest maximum of the head.
   for (int64_t h = 0; h < n_head; ++h) {
     float mx = -INFINITY;
-    for (int t = 0; t < threads; ++t) mx = std::max(mx, m[static_cast<size_t>(t * n_head + h)]);
+    for (int t = 0; t < threads; ++t) mx = std::max(mx, m[to_size(t * n_head + h)]);
     float* out = attn + h * dv;
     std::fill(out, out + dv, 0.0f);
     float sum = 0;
     for (int t = 0; t < threads; ++t) {
-      const size_t th = static_cast<size_t>(t * n_head + h);
+      const size_t th = to_size(t * n_head + h);
       if (m[th] == -INFINITY) continue;  // a thread with no positions
       const float w = std::exp(m[th] - mx);
       sum += w * l[th];

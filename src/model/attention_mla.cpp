@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/base/size.h"
 #include "src/base/status.h"
 #include "src/model/attention_gqa.h"
 #include "src/model/attention_probs.h"
@@ -28,8 +29,8 @@ AttentionMla::AttentionMla(AttentionMlaConfig config, AttentionMlaWeights weight
     // Split kv_b_proj [n_head*(nope+v)][rank] into W_UK and W_UV per head, as float32.
     const std::vector<float> kv_b = ops::to_f32(w_.wkv_b);
     const int64_t rank = mla.kv_lora_rank, nope = mla.qk_nope_head_dim, dv = mla.v_head_dim;
-    w_uk_.resize(static_cast<size_t>(mla.n_head * nope * rank));
-    w_uv_.resize(static_cast<size_t>(mla.n_head * dv * rank));
+    w_uk_.resize(to_size(mla.n_head * nope * rank));
+    w_uv_.resize(to_size(mla.n_head * dv * rank));
     for (int64_t h = 0; h < mla.n_head; ++h) {
       const float* src = kv_b.data() + h * (nope + dv) * rank;
       std::copy(src, src + nope * rank, w_uk_.begin() + h * nope * rank);
@@ -55,9 +56,9 @@ void AttentionMla::project(const LayerContext& ctx, const float* x, std::vector<
   const int64_t n = ctx.n_rows();
   const int64_t qk = mla.qk_head_dim(), q_w = mla.n_head * qk;
   const int64_t rank = mla.kv_lora_rank, kv_a_w = rank + mla.qk_rope_head_dim;
-  q.resize(static_cast<size_t>(n * q_w));
+  q.resize(to_size(n * q_w));
   if (mla.q_lora_rank > 0) {
-    std::vector<float> q_lat(static_cast<size_t>(n * mla.q_lora_rank));  // [n][q_lora_rank]
+    std::vector<float> q_lat(to_size(n * mla.q_lora_rank));  // [n][q_lora_rank]
     ops::matmul(w_.wq_a, x, n, q_lat.data());
     for (int64_t r = 0; r < n; ++r) {
       float* row = q_lat.data() + r * mla.q_lora_rank;
@@ -69,12 +70,12 @@ void AttentionMla::project(const LayerContext& ctx, const float* x, std::vector<
     ops::matmul(w_.wq, x, n, q.data());
   }
 
-  std::vector<float> kv_a(static_cast<size_t>(n * kv_a_w));  // [n][kv_lora_rank + qk_rope_head_dim]
+  std::vector<float> kv_a(to_size(n * kv_a_w));  // [n][kv_lora_rank + qk_rope_head_dim]
   ops::matmul(w_.wkv_a, x, n, kv_a.data());
-  std::vector<double> cs(static_cast<size_t>(rope_.config().rot_dim));  // one set of angles per row
+  std::vector<double> cs(to_size(rope_.config().rot_dim));  // one set of angles per row
   for (int64_t r = 0; r < n; ++r) {
     float* row = kv_a.data() + r * kv_a_w;
-    rope_.angles(ctx.batch.positions[static_cast<size_t>(r)], cs.data());
+    rope_.angles(ctx.batch.position(r), cs.data());
     if (!w_.bkv_a.empty()) ops::add_inplace(row, w_.bkv_a.data(), kv_a_w);
     ops::rms_norm(row, w_.kv_a_norm.data(), rank, config_.norm_eps, row);  // c_kv
     rope_.apply(row + rank, cs.data());                                     // k_pe
@@ -84,22 +85,22 @@ void AttentionMla::project(const LayerContext& ctx, const float* x, std::vector<
   if (config_.form == MlaForm::kAbsorbed) {
     for (int64_t r = 0; r < n; ++r) {
       const float* row = kv_a.data() + r * kv_a_w;
-      const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-      ctx.cache.write_k(ctx.layer, seq, ctx.batch.positions[static_cast<size_t>(r)], row);
+      const int32_t seq = ctx.batch.seq_id(r);
+      ctx.cache.write_k(ctx.layer, seq, ctx.batch.position(r), row);
     }
     return;
   }
   // Plain: decompress c_kv into per-head [k_nope | v] and cache full keys and values.
   const int64_t nope = mla.qk_nope_head_dim, dv = mla.v_head_dim, kv_w = mla.n_head * (nope + dv);
-  std::vector<float> c_kv(static_cast<size_t>(n * rank)), kv(static_cast<size_t>(n * kv_w));
+  std::vector<float> c_kv(to_size(n * rank)), kv(to_size(n * kv_w));
   for (int64_t r = 0; r < n; ++r)
     std::copy(kv_a.begin() + r * kv_a_w, kv_a.begin() + r * kv_a_w + rank, c_kv.begin() + r * rank);
   ops::matmul(w_.wkv_b, c_kv.data(), n, kv.data());  // [n][n_head*(nope+v)]
-  std::vector<float> k_row(static_cast<size_t>(mla.n_head * qk));  // [n_head][qk_head_dim]
-  std::vector<float> v_row(static_cast<size_t>(mla.n_head * dv));  // [n_head][v_head_dim]
+  std::vector<float> k_row(to_size(mla.n_head * qk));  // [n_head][qk_head_dim]
+  std::vector<float> v_row(to_size(mla.n_head * dv));  // [n_head][v_head_dim]
   for (int64_t r = 0; r < n; ++r) {
-    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-    const int64_t pos = ctx.batch.positions[static_cast<size_t>(r)];
+    const int32_t seq = ctx.batch.seq_id(r);
+    const int64_t pos = ctx.batch.position(r);
     const float* k_pe = kv_a.data() + r * kv_a_w + rank;
     for (int64_t h = 0; h < mla.n_head; ++h) {
       const float* src = kv.data() + r * kv_w + h * (nope + dv);
@@ -120,8 +121,8 @@ void AttentionMla::attend_plain(const LayerContext& ctx, const float* q, float* 
   const auto make_scratch = [&] { return AttendScratch(ctx.cache.precision(), max_ctx, qk, dv); };
   ops::for_items_with(n * mla.n_head, ops::num_threads(), make_scratch, [&](AttendScratch& scratch, int64_t k) {
     const int64_t r = k / mla.n_head, h = k % mla.n_head;
-    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
-    const int64_t end = ctx.batch.positions[static_cast<size_t>(r)] + 1;
+    const int32_t seq = ctx.batch.seq_id(r);
+    const int64_t end = ctx.batch.position(r) + 1;
     const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
     const int64_t first = kv.begin();
     attend_one_head(
@@ -142,8 +143,8 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
   const int64_t max_ctx = probs.max_ctx();
   const int64_t n_block = (mla.n_head + kHeadBlock - 1) / kHeadBlock;
 
-  std::vector<float> q_abs(static_cast<size_t>(n * mla.n_head * kw));   // [n][n_head][kv_lora_rank + qk_rope]
-  std::vector<float> o_lat(static_cast<size_t>(n * mla.n_head * rank)); // [n][n_head][kv_lora_rank]
+  std::vector<float> q_abs(to_size(n * mla.n_head * kw));   // [n][n_head][kv_lora_rank + qk_rope]
+  std::vector<float> o_lat(to_size(n * mla.n_head * rank)); // [n][n_head][kv_lora_rank]
   // Query side: q_abs_h = [W_UK_h^T q_nope_h | q_pe_h].
   ops::for_rows(n * mla.n_head, n * mla.n_head >= 2, [&](int64_t k) {
     const float* qh = q + k * qk;
@@ -160,20 +161,20 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
     std::vector<float> scores, row_buf;
   };
   const auto make_scratch = [&] {
-    return RowScratch{std::vector<float>(static_cast<size_t>(kHeadBlock * max_ctx)), std::vector<float>(static_cast<size_t>(kw))};
+    return RowScratch{std::vector<float>(to_size(kHeadBlock * max_ctx)), std::vector<float>(to_size(kw))};
   };
   ops::for_items_with(n * n_block, ops::num_threads(), make_scratch, [&](RowScratch& t, int64_t k) {
     auto& [scores, row_buf] = t;
     const int64_t r = k / n_block, b = k % n_block;
-    const int32_t seq = ctx.batch.seq_ids[static_cast<size_t>(r)];
+    const int32_t seq = ctx.batch.seq_id(r);
     const KvLayerRows kv = ctx.cache.rows(ctx.layer, seq);
     const int64_t first = kv.begin();
-    const int64_t len = ctx.batch.positions[static_cast<size_t>(r)] + 1 - first;  // positions seen
+    const int64_t len = ctx.batch.position(r) + 1 - first;  // positions seen
     const int64_t h0 = b * kHeadBlock, nh = std::min(kHeadBlock, mla.n_head - h0);
     const float* qa = q_abs.data() + (r * mla.n_head + h0) * kw;
     for (int64_t p = 0; p < len; ++p) {
       const float* row = kv.k(first + p, 0, kw, row_buf.data());
-      for (int64_t h = 0; h < nh; ++h) scores[static_cast<size_t>(h * len + p)] = ops::dot(qa + h * kw, row, kw) * config_.scale;
+      for (int64_t h = 0; h < nh; ++h) scores[to_size(h * len + p)] = ops::dot(qa + h * kw, row, kw) * config_.scale;
     }
     for (int64_t h = 0; h < nh; ++h) {
       float* s = scores.data() + h * len;
@@ -188,7 +189,7 @@ void AttentionMla::attend_absorbed(const LayerContext& ctx, const float* q, floa
     std::fill(ol, ol + nh * rank, 0.0f);
     for (int64_t p = 0; p < len; ++p) {
       const float* c_kv = kv.k(first + p, 0, rank, row_buf.data());
-      for (int64_t h = 0; h < nh; ++h) ops::axpy(scores[static_cast<size_t>(h * len + p)], c_kv, rank, ol + h * rank);
+      for (int64_t h = 0; h < nh; ++h) ops::axpy(scores[to_size(h * len + p)], c_kv, rank, ol + h * rank);
     }
   });
 
@@ -207,7 +208,7 @@ void AttentionMla::forward(const LayerContext& ctx, const float* x, float* out) 
   const int64_t n = ctx.n_rows();
   std::vector<float> q;  // [n][n_head][qk_head_dim], RoPE applied
   project(ctx, x, q);
-  std::vector<float> attn(static_cast<size_t>(n * mla.n_head * mla.v_head_dim));  // [n][n_head*v_head_dim]
+  std::vector<float> attn(to_size(n * mla.n_head * mla.v_head_dim));  // [n][n_head*v_head_dim]
   if (config_.form == MlaForm::kAbsorbed) {
     attend_absorbed(ctx, q.data(), attn.data());
   } else {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "src/base/size.h"
 #include "src/model/layer_context.h"
 
 namespace hearth {
@@ -15,7 +16,7 @@ class AttentionProbsCapture {
   AttentionProbsCapture(const LayerContext& ctx, int64_t n_head)
       : ctx_(ctx), n_head_(n_head), active_(ctx.probing("attn_probs")) {
     for (int64_t p : ctx.batch.positions) max_ctx_ = std::max<int64_t>(max_ctx_, p + 1);
-    if (active_) probs_.assign(static_cast<size_t>(ctx.n_rows() * n_head_ * max_ctx_), 0.0f);
+    if (active_) probs_.assign(to_size(ctx.n_rows() * n_head_ * max_ctx_), 0.0f);
   }
 
   bool active() const { return active_; }

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "src/base/size.h"
+
 namespace hearth {
 
 struct Batch {
@@ -20,6 +22,11 @@ struct Batch {
     seq_ids.push_back(seq_id);
     wants_logits.push_back(logits ? 1 : 0);
   }
+  // Row r's fields (r in [0, size()), counted in int64_t like the rest of the model code).
+  int32_t token(int64_t r) const { return tokens[to_size(r)]; }
+  int32_t position(int64_t r) const { return positions[to_size(r)]; }
+  int32_t seq_id(int64_t r) const { return seq_ids[to_size(r)]; }
+  bool wants_logits_at(int64_t r) const { return wants_logits[to_size(r)] != 0; }
   int64_t size() const { return static_cast<int64_t>(tokens.size()); }
   int64_t n_outputs() const {
     int64_t n = 0;

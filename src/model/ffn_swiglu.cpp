@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "src/base/size.h"
 #include "src/ops/ops.h"
 #include "src/ops/parallel.h"
 
@@ -20,7 +21,7 @@ void ffn_swiglu_many(std::span<const FfnTask> tasks) {
   hidden.reserve(m);
   std::vector<ops::MatmulCall> calls;
   for (const FfnTask& t : tasks) {
-    const size_t size = static_cast<size_t>(t.n * t.w->gate.shape[0]);
+    const size_t size = to_size(t.n * t.w->gate.shape[0]);
     gate.emplace_back(size);
     up.emplace_back(size);
     in.emplace_back(t.x, t.n, t.w->gate.shape[1]);  // converted once for gate and up
@@ -36,7 +37,7 @@ void ffn_swiglu_many(std::span<const FfnTask> tasks) {
     for (int64_t r = 0; r < tasks[i].n; ++r) rows.emplace_back(i, r);
   const int64_t n_rows = static_cast<int64_t>(rows.size());
   ops::for_rows(n_rows, n_rows > 16, [&](int64_t k) {
-    const auto [i, r] = rows[static_cast<size_t>(k)];
+    const auto [i, r] = rows[to_size(k)];
     const FfnWeights& w = *tasks[i].w;
     const int64_t n_ff = w.gate.shape[0];
     float* g = gate[i].data() + r * n_ff;

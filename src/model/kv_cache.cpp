@@ -1,5 +1,6 @@
 #include "src/model/kv_cache.h"
 
+#include "src/base/size.h"
 #include "src/base/status.h"
 
 namespace hearth {
@@ -47,12 +48,12 @@ KvCache::RowSlot KvCache::row_slot(int layer, int32_t seq, int64_t pos) {
   HEARTH_CHECK(it != seqs_.end(), "unknown sequence {}", seq);
   HEARTH_CHECK(pos >= 0 && layer >= 0 && layer < static_cast<int>(layout_.k_width.size()));
   Sequence& s = it->second;
-  const auto l = static_cast<size_t>(layer);
+  const auto l = to_size(layer);
   LayerPages& lp = s.layers[l];
-  const auto page = static_cast<size_t>(pos / page_positions_);
+  const auto page = to_size(pos / page_positions_);
   const int64_t row_bytes = k_bytes_[l] + v_bytes_[l];
   if (lp.pages.size() <= page) lp.pages.resize(page + 1);
-  if (!lp.pages[page]) lp.pages[page].reset(new uint8_t[static_cast<size_t>(page_positions_ * row_bytes)]());
+  if (!lp.pages[page]) lp.pages[page].reset(new uint8_t[to_size(page_positions_ * row_bytes)]());
   if (s.length == 0) s.begin = pos;
   HEARTH_CHECK(pos >= s.begin, "KV write at {} before the sequence start {}", pos, s.begin);
   if (pos + 1 > s.length) s.length = pos + 1;
@@ -61,11 +62,11 @@ KvCache::RowSlot KvCache::row_slot(int layer, int32_t seq, int64_t pos) {
 }
 
 void KvCache::write_k(int layer, int32_t seq, int64_t pos, const float* src) {
-  kv_encode_row(src, layout_.k_width[static_cast<size_t>(layer)], precision_, row_slot(layer, seq, pos).k);
+  kv_encode_row(src, layout_.k_width[to_size(layer)], precision_, row_slot(layer, seq, pos).k);
 }
 
 void KvCache::write_v(int layer, int32_t seq, int64_t pos, const float* src) {
-  kv_encode_row(src, layout_.v_width[static_cast<size_t>(layer)], precision_, row_slot(layer, seq, pos).v);
+  kv_encode_row(src, layout_.v_width[to_size(layer)], precision_, row_slot(layer, seq, pos).v);
 }
 
 KvLayerRows KvCache::rows(int layer, int32_t seq) const {
@@ -73,11 +74,11 @@ KvLayerRows KvCache::rows(int layer, int32_t seq) const {
   HEARTH_CHECK(it != seqs_.end(), "unknown sequence {}", seq);
   HEARTH_CHECK(layer >= 0 && layer < static_cast<int>(layout_.k_width.size()));
   const Sequence& s = it->second;
-  const auto l = static_cast<size_t>(layer);
+  const auto l = to_size(layer);
   const LayerPages& lp = s.layers[l];
   // Every page of [begin, length) must exist (rows are written before they are read).
   for (int64_t page = s.begin / page_positions_; page * page_positions_ < s.length; ++page)
-    HEARTH_CHECK(static_cast<size_t>(page) < lp.pages.size() && lp.pages[static_cast<size_t>(page)],
+    HEARTH_CHECK(to_size(page) < lp.pages.size() && lp.pages[to_size(page)],
                  "KV layer {} of sequence {} has no rows at position {}", layer, seq, page * page_positions_);
   KvLayerRows r;
   r.pages_ = lp.pages.data();
@@ -108,7 +109,7 @@ size_t KvCache::bytes_allocated() const {
   for (const auto& [id, s] : seqs_)
     for (size_t l = 0; l < s.layers.size(); ++l)
       for (const auto& p : s.layers[l].pages)
-        if (p) total += static_cast<size_t>(page_positions_ * (k_bytes_[l] + v_bytes_[l]));
+        if (p) total += to_size(page_positions_ * (k_bytes_[l] + v_bytes_[l]));
   return total;
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "src/base/size.h"
 #include "src/model/kv_precision.h"
 
 namespace hearth {
@@ -44,7 +45,7 @@ class KvLayerRows {
  private:
   friend class KvCache;
   const uint8_t* row(int64_t pos) const {
-    return pages_[static_cast<size_t>(pos / page_positions_)].get() + (pos % page_positions_) * row_bytes_;
+    return pages_[to_size(pos / page_positions_)].get() + (pos % page_positions_) * row_bytes_;
   }
   const float* values(const uint8_t* r, int64_t width, int64_t offset, int64_t count, float* scratch) const {
     if (precision_ == KvPrecision::kF32) return reinterpret_cast<const float*>(r) + offset;

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <new>
 
+#include "src/base/size.h"
+
 namespace hearth {
 
 Result<std::unique_ptr<KvPagePool>> KvPagePool::create(int64_t page_bytes, int64_t budget_bytes) {
@@ -21,9 +23,9 @@ Result<std::unique_ptr<KvPagePool>> KvPagePool::create(int64_t page_bytes, int64
 
 KvPagePool::KvPagePool(int64_t page_bytes, int64_t pages)
     : page_bytes_(page_bytes),
-      memory_(new uint8_t[static_cast<size_t>(page_bytes * pages)]),  // default-initialised: not zeroed
-      refs_(static_cast<size_t>(pages), 0) {
-  free_.reserve(static_cast<size_t>(pages));
+      memory_(new uint8_t[to_size(page_bytes * pages)]),  // default-initialised: not zeroed
+      refs_(to_size(pages), 0) {
+  free_.reserve(to_size(pages));
   for (int64_t p = pages - 1; p >= 0; --p) free_.push_back(static_cast<int32_t>(p));  // page 0 first
 }
 
@@ -36,37 +38,37 @@ Result<int32_t> KvPagePool::allocate() {
     return Status::errorf("the KV cache is full: all {} pages of {} bytes are in use", page_count(), page_bytes_);
   const int32_t page = free_.back();
   free_.pop_back();
-  refs_[static_cast<size_t>(page)] = 1;
+  refs_[to_size(page)] = 1;
   return page;
 }
 
 void KvPagePool::retain(int32_t page) {
   check_page(page);
-  HEARTH_CHECK(refs_[static_cast<size_t>(page)] > 0, "retain of free KV page {}", page);
-  ++refs_[static_cast<size_t>(page)];
+  HEARTH_CHECK(refs_[to_size(page)] > 0, "retain of free KV page {}", page);
+  ++refs_[to_size(page)];
 }
 
 void KvPagePool::release(int32_t page) {
   check_page(page);
-  int32_t& refs = refs_[static_cast<size_t>(page)];
+  int32_t& refs = refs_[to_size(page)];
   HEARTH_CHECK(refs > 0, "release of free KV page {}", page);
   if (--refs == 0) free_.push_back(page);
 }
 
 Result<int32_t> KvPagePool::make_writable(int32_t page) {
   check_page(page);
-  HEARTH_CHECK(refs_[static_cast<size_t>(page)] > 0, "write to free KV page {}", page);
-  if (refs_[static_cast<size_t>(page)] == 1) return page;
+  HEARTH_CHECK(refs_[to_size(page)] > 0, "write to free KV page {}", page);
+  if (refs_[to_size(page)] == 1) return page;
   auto copy = allocate();
   if (!copy) return copy.status();
-  std::memcpy(data(*copy), data(page), static_cast<size_t>(page_bytes_));
+  std::memcpy(data(*copy), data(page), to_size(page_bytes_));
   release(page);
   return *copy;
 }
 
 int32_t KvPagePool::refcount(int32_t page) const {
   check_page(page);
-  return refs_[static_cast<size_t>(page)];
+  return refs_[to_size(page)];
 }
 
 uint8_t* KvPagePool::data(int32_t page) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "src/base/half.h"
+#include "src/base/size.h"
 
 namespace hearth {
 
@@ -41,7 +42,7 @@ int64_t kv_row_bytes(int64_t width, KvPrecision p) {
 void kv_encode_row(const float* src, int64_t width, KvPrecision p, uint8_t* dst) {
   switch (p) {
     case KvPrecision::kF32:
-      std::memcpy(dst, src, static_cast<size_t>(width) * 4);
+      std::memcpy(dst, src, to_size(width) * 4);
       return;
     case KvPrecision::kBf16:
       for (int64_t i = 0; i < width; ++i) {
@@ -72,7 +73,7 @@ void kv_encode_row(const float* src, int64_t width, KvPrecision p, uint8_t* dst)
 void kv_decode_range(const uint8_t* row, int64_t width, KvPrecision p, int64_t offset, int64_t count, float* dst) {
   switch (p) {
     case KvPrecision::kF32:
-      std::memcpy(dst, row + 4 * offset, static_cast<size_t>(count) * 4);
+      std::memcpy(dst, row + 4 * offset, to_size(count) * 4);
       return;
     case KvPrecision::kBf16:
       for (int64_t i = 0; i < count; ++i) {

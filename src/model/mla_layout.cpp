@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "src/base/size.h"
+
 namespace hearth {
 
 const char* mla_form_name(MlaForm form) { return form == MlaForm::kAbsorbed ? "absorbed" : "plain"; }
@@ -53,8 +55,8 @@ KvCacheLayout mla_kv_layout(const MlaDims& mla, int64_t n_layer, MlaForm form) {
   KvCacheLayout layout;
   int64_t k = 0, v = 0;
   mla_kv_widths(mla, form, &k, &v);
-  layout.k_width.assign(static_cast<size_t>(n_layer), k);
-  layout.v_width.assign(static_cast<size_t>(n_layer), v);
+  layout.k_width.assign(to_size(n_layer), k);
+  layout.v_width.assign(to_size(n_layer), v);
   return layout;
 }
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "src/base/size.h"
+
 namespace hearth {
 
 RopeConfig read_rope_config(ConfigReader& r, int64_t rot_dim) {
@@ -58,9 +60,9 @@ double yarn_get_mscale(double scale, double mscale) {
 Rope::Rope(const RopeConfig& c) : config_(c) {
   const int64_t half = c.rot_dim / 2;
   const double dim = static_cast<double>(c.rot_dim);
-  inv_freq_.resize(static_cast<size_t>(half));
+  inv_freq_.resize(to_size(half));
   for (int64_t i = 0; i < half; ++i)
-    inv_freq_[static_cast<size_t>(i)] = 1.0 / std::pow(c.theta, static_cast<double>(2 * i) / dim);
+    inv_freq_[to_size(i)] = 1.0 / std::pow(c.theta, static_cast<double>(2 * i) / dim);
 
   switch (c.scaling) {
     case RopeScaling::kNone:
@@ -100,9 +102,9 @@ Rope::Rope(const RopeConfig& c) : config_(c) {
       for (int64_t i = 0; i < half; ++i) {
         const double ramp = std::clamp((static_cast<double>(i) - low) / (high - low), 0.0, 1.0);
         const double extrapolation_factor = 1.0 - ramp;
-        const double extra = inv_freq_[static_cast<size_t>(i)];
+        const double extra = inv_freq_[to_size(i)];
         const double inter = extra / c.factor;
-        inv_freq_[static_cast<size_t>(i)] = inter * (1 - extrapolation_factor) + extra * extrapolation_factor;
+        inv_freq_[to_size(i)] = inter * (1 - extrapolation_factor) + extra * extrapolation_factor;
       }
       if (c.attention_factor > 0) {
         attention_factor_ = c.attention_factor;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "src/base/size.h"
+
 namespace hearth {
 
 Status RouterConfig::validate() const {
@@ -22,7 +24,7 @@ Status RouterConfig::validate() const {
 
 void route_token(const RouterConfig& c, const float* logits, const float* bias, int32_t* ids,
                  float* weights) {
-  const auto n = static_cast<size_t>(c.n_expert);
+  const auto n = to_size(c.n_expert);
   std::vector<double> scores(n), choice(n);
   if (c.scoring == RouterScoring::kSoftmax) {
     const double mx = *std::max_element(logits, logits + n);
@@ -36,8 +38,8 @@ void route_token(const RouterConfig& c, const float* logits, const float* bias, 
 
   // Group-limited selection: keep the topk_group best groups, mask the rest.
   if (c.n_group > 1) {
-    const auto per_group = n / static_cast<size_t>(c.n_group);
-    std::vector<double> group_scores(static_cast<size_t>(c.n_group));
+    const auto per_group = n / to_size(c.n_group);
+    std::vector<double> group_scores(to_size(c.n_group));
     for (size_t g = 0; g < group_scores.size(); ++g) {
       std::vector<double> s(choice.begin() + static_cast<long>(g * per_group),
                             choice.begin() + static_cast<long>((g + 1) * per_group));
@@ -49,14 +51,14 @@ void route_token(const RouterConfig& c, const float* logits, const float* bias, 
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return group_scores[a] > group_scores[b]; });
     std::vector<bool> keep(group_scores.size(), false);
-    for (int64_t i = 0; i < c.topk_group; ++i) keep[order[static_cast<size_t>(i)]] = true;
+    for (int64_t i = 0; i < c.topk_group; ++i) keep[order[to_size(i)]] = true;
     for (size_t e = 0; e < n; ++e)
       if (!keep[e / per_group]) choice[e] = -INFINITY;
   }
 
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  const auto k = static_cast<size_t>(c.n_expert_used);
+  const auto k = to_size(c.n_expert_used);
   std::partial_sort(order.begin(), order.begin() + static_cast<long>(k), order.end(),
                     [&](size_t a, size_t b) { return choice[a] > choice[b] || (choice[a] == choice[b] && a < b); });
   double sum = 0;

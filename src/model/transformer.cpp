@@ -1,5 +1,6 @@
 #include "src/model/transformer.h"
 
+#include "src/base/size.h"
 #include "src/ops/ops.h"
 #include "src/ops/parallel.h"
 
@@ -31,16 +32,16 @@ Status Transformer::run_layers(const Batch& batch, KvCache& cache, std::vector<f
   const int64_t d = spec_.info.n_embd;
   const int64_t n_vocab = spec_.info.n_vocab;
   for (int64_t r = 0; r < n; ++r) {
-    const int32_t tok = batch.tokens[static_cast<size_t>(r)];
+    const int32_t tok = batch.token(r);
     if (tok < 0 || tok >= n_vocab)
       return Status::errorf("token id {} is outside the vocabulary (0..{})", tok, n_vocab - 1);
-    if (batch.positions[static_cast<size_t>(r)] < 0) return Status::error("negative position in batch");
-    if (!cache.has_sequence(batch.seq_ids[static_cast<size_t>(r)]))
-      return Status::errorf("sequence {} has no KV cache", batch.seq_ids[static_cast<size_t>(r)]);
+    if (batch.position(r) < 0) return Status::error("negative position in batch");
+    if (!cache.has_sequence(batch.seq_id(r)))
+      return Status::errorf("sequence {} has no KV cache", batch.seq_id(r));
   }
 
-  std::vector<float> x(static_cast<size_t>(n * d)), xn(static_cast<size_t>(n * d)), y(static_cast<size_t>(n * d));
-  for (int64_t r = 0; r < n; ++r) ops::decode_row(spec_.token_embd, batch.tokens[static_cast<size_t>(r)], x.data() + r * d);
+  std::vector<float> x(to_size(n * d)), xn(to_size(n * d)), y(to_size(n * d));
+  for (int64_t r = 0; r < n; ++r) ops::decode_row(spec_.token_embd, batch.token(r), x.data() + r * d);
 
   for (size_t l = 0; l < spec_.layers.size(); ++l) {
     DecoderLayer& layer = spec_.layers[l];
@@ -71,16 +72,16 @@ Status Transformer::run_layers(const Batch& batch, KvCache& cache, std::vector<f
 
   // Final norm and LM head only for the rows that want logits.
   const int64_t n_out = batch.n_outputs();
-  std::vector<float> h(static_cast<size_t>(n_out * d));
+  std::vector<float> h(to_size(n_out * d));
   int64_t j = 0;
   for (int64_t r = 0; r < n; ++r)
-    if (batch.wants_logits[static_cast<size_t>(r)])
+    if (batch.wants_logits_at(r))
       ops::rms_norm(x.data() + r * d, spec_.output_norm.data(), d, spec_.norm_eps, h.data() + (j++) * d);
   if (probe && probe->wants("lm_head_in", -1)) {  // input of the LM head (layer -1: none)
     const int64_t shape[2] = {n_out, d};
     probe->capture("lm_head_in", -1, shape, h);
   }
-  logits.resize(static_cast<size_t>(n_out * n_vocab));
+  logits.resize(to_size(n_out * n_vocab));
   ops::matmul(spec_.lm_head, h.data(), n_out, logits.data());
   return Status::ok();
 }

@@ -5,6 +5,7 @@
 
 #include "src/dispatch/kernel_dispatch.h"
 #include "src/kernels/repack_r16.h"
+#include "src/base/size.h"
 #include "src/base/status.h"
 #include "src/ops/packed_weights.h"
 #include "src/ops/parallel.h"
@@ -27,9 +28,9 @@ const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
   if (form == kernels::ActForm::kQ8G32) {
     HEARTH_CHECK(n_in_ % 32 == 0, "q8 activations need a multiple of 32 columns, got {}", n_in_);
     const int64_t groups = n_in_ / 32;
-    q_.resize(static_cast<size_t>(n_tok_ * n_in_));
-    d_.resize(static_cast<size_t>(2 * n_tok_ * groups));
-    qsum_.resize(static_cast<size_t>(n_tok_ * groups));
+    q_.resize(to_size(n_tok_ * n_in_));
+    d_.resize(to_size(2 * n_tok_ * groups));
+    qsum_.resize(to_size(n_tok_ * groups));
     const auto prepare = kernels::kernel_table().prepare_q8;
     float* ds = d_.data() + n_tok_ * groups;
     for_rows(n_tok_, n_tok_ > 16, [&](int64_t t) {
@@ -45,8 +46,8 @@ const kernels::ActView& PreparedInput::view(kernels::ActForm form) {
   } else if (form == kernels::ActForm::kQ16G32) {
     HEARTH_CHECK(n_in_ % 32 == 0, "int16 activations need a multiple of 32 columns, got {}", n_in_);
     const int64_t groups = n_in_ / 32;
-    q16_.resize(static_cast<size_t>(n_tok_ * n_in_));
-    d16_.resize(static_cast<size_t>(n_tok_ * groups));
+    q16_.resize(to_size(n_tok_ * n_in_));
+    d16_.resize(to_size(n_tok_ * groups));
     const auto prepare16 = kernels::kernel_table().prepare_q16;
     for_rows(n_tok_, n_tok_ > 16, [&](int64_t t) {
       prepare16(x_ + t * n_in_, n_in_, q16_.data() + t * n_in_, d16_.data() + t * groups);
@@ -170,16 +171,16 @@ void run_decode(std::span<const MatmulJob> jobs, int threads) {
       total += static_cast<double>(blocks.back().end - r) * j.row_bytes;
     }
   }
-  share_begin.assign(static_cast<size_t>(threads) + 1, static_cast<int64_t>(blocks.size()));
+  share_begin.assign(to_size(threads) + 1, static_cast<int64_t>(blocks.size()));
   for (int t = 0; t < threads; ++t)
     share_begin[t] = std::lower_bound(bytes_before.begin(), bytes_before.end(), total * t / threads) - bytes_before.begin();
   StealingShares shares(share_begin);
   auto share = [&](int me) {
     for (StealingShares::Range r; !(r = shares.next(me)).empty();)
       for (int64_t b = r.begin; b < r.end;) {  // one kernel call per matrix in the range
-        const RowBlock& first = blocks[static_cast<size_t>(b)];
+        const RowBlock& first = blocks[to_size(b)];
         int64_t end = first.end;
-        for (++b; b < r.end && blocks[static_cast<size_t>(b)].job == first.job; ++b) end = blocks[static_cast<size_t>(b)].end;
+        for (++b; b < r.end && blocks[to_size(b)].job == first.job; ++b) end = blocks[to_size(b)].end;
         run_rows(jobs[first.job], first.begin, end);
       }
   };
@@ -214,7 +215,8 @@ void matmul_many(std::span<const MatmulCall> calls) {
     for (int64_t c = 0; c < jobs[i].n_chunks; ++c) items.emplace_back(i, c);
   const int64_t n_items = static_cast<int64_t>(items.size());
   for_items(n_items, threads, [&](int64_t k) {
-    run_chunk(jobs[items[static_cast<size_t>(k)].first], items[static_cast<size_t>(k)].second);
+    const auto [job, chunk] = items[to_size(k)];
+    run_chunk(jobs[job], chunk);
   });
 }
 
@@ -245,7 +247,7 @@ void decode_row(const TensorView& w, int64_t r, float* out) {
 }
 
 std::vector<float> to_f32(const TensorView& t) {
-  std::vector<float> out(static_cast<size_t>(t.numel()));
+  std::vector<float> out(to_size(t.numel()));
   TensorView flat = t;
   flat.shape = {t.rows(), t.cols()};
   for (int64_t r = 0; r < flat.rows(); ++r) decode_row(flat, r, out.data() + r * flat.cols());

@@ -11,6 +11,7 @@
 #include "src/dispatch/kernel_dispatch.h"
 #include "src/kernels/repack_r16.h"
 #include "src/base/log.h"
+#include "src/base/size.h"
 #include "src/base/status.h"
 #include "src/ops/parallel.h"
 
@@ -23,7 +24,7 @@ constexpr size_t kSlabBytes = size_t{256} << 20;
 
 size_t physical_memory() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : 0;
+  return pages > 0 && page > 0 ? to_size(pages) * to_size(page) : 0;
 }
 
 std::mutex fill_mutex;  // one fill at a time; filling itself is parallel

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "src/base/size.h"
 #include "src/base/utf8.h"
 
 namespace hearth::tok {
@@ -46,7 +47,7 @@ void AddedTokenMatcher::build(const std::vector<AddedToken>& tokens, const std::
       int32_t next = child(node, b);
       if (next < 0) {
         next = static_cast<int32_t>(nodes_.size());
-        auto& kids = nodes_[static_cast<size_t>(node)].children;
+        auto& kids = nodes_[to_size(node)].children;
         kids.insert(std::lower_bound(kids.begin(), kids.end(), std::pair<uint8_t, int32_t>(b, -1)),
                     {b, next});
         nodes_.emplace_back();
@@ -54,12 +55,12 @@ void AddedTokenMatcher::build(const std::vector<AddedToken>& tokens, const std::
       node = next;
     }
     // On duplicates, the first token registered wins.
-    if (nodes_[static_cast<size_t>(node)].token < 0) nodes_[static_cast<size_t>(node)].token = static_cast<int32_t>(k);
+    if (nodes_[to_size(node)].token < 0) nodes_[to_size(node)].token = static_cast<int32_t>(k);
   }
 }
 
 int32_t AddedTokenMatcher::child(int32_t node, uint8_t b) const {
-  const auto& kids = nodes_[static_cast<size_t>(node)].children;
+  const auto& kids = nodes_[to_size(node)].children;
   auto it = std::lower_bound(kids.begin(), kids.end(), std::pair<uint8_t, int32_t>(b, -1));
   return (it != kids.end() && it->first == b) ? it->second : -1;
 }
@@ -69,8 +70,8 @@ int32_t AddedTokenMatcher::longest_at(std::string_view text, size_t pos, size_t&
   for (size_t i = pos; i < text.size(); ++i) {
     node = child(node, static_cast<uint8_t>(text[i]));
     if (node < 0) break;
-    if (nodes_[static_cast<size_t>(node)].token >= 0) {
-      best = nodes_[static_cast<size_t>(node)].token;
+    if (nodes_[to_size(node)].token >= 0) {
+      best = nodes_[to_size(node)].token;
       end = i + 1;
     }
   }
@@ -110,7 +111,7 @@ void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>& out) 
       ++pos;
       continue;
     }
-    const AddedToken& t = tokens_[static_cast<size_t>(k)];
+    const AddedToken& t = tokens_[to_size(k)];
     size_t start = pos, stop = end;
     if (t.single_word) {
       size_t j = stop;

@@ -6,6 +6,7 @@
 
 #include <queue>
 
+#include "src/base/size.h"
 #include "src/base/utf8.h"
 
 namespace hearth::tok {
@@ -47,8 +48,8 @@ Result<BpeModel> BpeModel::from_json(const json& model) {
     m.vocab_.emplace(it.key(), id);
     max_id = std::max(max_id, id);
   }
-  m.id_to_token_.assign(static_cast<size_t>(max_id + 1), std::string());
-  for (const auto& [tok, id] : m.vocab_) m.id_to_token_[static_cast<size_t>(id)] = tok;
+  m.id_to_token_.assign(to_size(max_id + 1), std::string());
+  for (const auto& [tok, id] : m.vocab_) m.id_to_token_[to_size(id)] = tok;
 
   m.continuing_subword_prefix_ = opt_string(model, "continuing_subword_prefix");
   m.end_of_word_suffix_ = opt_string(model, "end_of_word_suffix");
@@ -113,8 +114,8 @@ std::optional<int32_t> BpeModel::token_to_id(std::string_view token) const {
 }
 
 const std::string* BpeModel::id_to_token(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size()) return nullptr;
-  const std::string& s = id_to_token_[static_cast<size_t>(id)];
+  if (id < 0 || to_size(id) >= id_to_token_.size()) return nullptr;
+  const std::string& s = id_to_token_[to_size(id)];
   return s.empty() ? nullptr : &s;
 }
 
@@ -192,7 +193,7 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
   }
   if (pending_unk >= 0) add(pending_unk);
   const int32_t n = static_cast<int32_t>(syms.size());
-  for (int32_t k = 0; k < n; ++k) syms[static_cast<size_t>(k)].next = k + 1 < n ? k + 1 : -1;
+  for (int32_t k = 0; k < n; ++k) syms[to_size(k)].next = k + 1 < n ? k + 1 : -1;
 
   auto lookup = [&](int32_t a, int32_t b) -> const Merge* {
     auto it = merges_.find((static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b));
@@ -200,29 +201,29 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
   };
   std::priority_queue<QueuedMerge> queue;
   for (int32_t k = 0; k + 1 < n; ++k) {
-    if (const Merge* m = lookup(syms[static_cast<size_t>(k)].id, syms[static_cast<size_t>(k + 1)].id)) {
+    if (const Merge* m = lookup(syms[to_size(k)].id, syms[to_size(k + 1)].id)) {
       queue.push({m->rank, k, m->new_id});
     }
   }
   while (!queue.empty()) {
     const QueuedMerge top = queue.top();
     queue.pop();
-    Symbol& cur = syms[static_cast<size_t>(top.pos)];
+    Symbol& cur = syms[to_size(top.pos)];
     if (!cur.alive || cur.next < 0) continue;
-    Symbol& right = syms[static_cast<size_t>(cur.next)];
+    Symbol& right = syms[to_size(cur.next)];
     const Merge* m = lookup(cur.id, right.id);
     if (!m || m->new_id != top.new_id) continue;  // stale entry
     cur.id = top.new_id;
     right.alive = false;
     cur.next = right.next;
-    if (right.next >= 0) syms[static_cast<size_t>(right.next)].prev = top.pos;
+    if (right.next >= 0) syms[to_size(right.next)].prev = top.pos;
     if (cur.prev >= 0) {
-      if (const Merge* pm = lookup(syms[static_cast<size_t>(cur.prev)].id, cur.id)) {
+      if (const Merge* pm = lookup(syms[to_size(cur.prev)].id, cur.id)) {
         queue.push({pm->rank, cur.prev, pm->new_id});
       }
     }
     if (cur.next >= 0) {
-      if (const Merge* nm = lookup(cur.id, syms[static_cast<size_t>(cur.next)].id)) {
+      if (const Merge* nm = lookup(cur.id, syms[to_size(cur.next)].id)) {
         queue.push({nm->rank, top.pos, nm->new_id});
       }
     }

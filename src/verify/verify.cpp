@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "src/base/size.h"
 #include "src/model/batch.h"
 #include "src/model/kv_cache.h"
 
@@ -29,7 +30,7 @@ class HiddenProbe final : public Probe {
     for (int64_t r = 0; r < n; ++r) {
       double ab = 0, aa = 0, bb = 0;
       for (int64_t i = 0; i < d; ++i) {
-        const double a = it->second[static_cast<size_t>(r * d + i)], b = data[static_cast<size_t>(r * d + i)];
+        const double a = it->second[to_size(r * d + i)], b = data[to_size(r * d + i)];
         ab += a * b;
         aa += a * a;
         bb += b * b;
@@ -51,13 +52,13 @@ class HiddenProbe final : public Probe {
 
 // log-softmax in double.
 void log_softmax(const float* x, int64_t n, std::vector<double>& out) {
-  out.resize(static_cast<size_t>(n));
+  out.resize(to_size(n));
   double mx = x[0];
   for (int64_t i = 1; i < n; ++i) mx = std::max(mx, double(x[i]));
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += std::exp(double(x[i]) - mx);
   const double lse = mx + std::log(sum);
-  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = double(x[i]) - lse;
+  for (int64_t i = 0; i < n; ++i) out[to_size(i)] = double(x[i]) - lse;
 }
 
 Status run_window(Model& m, KvPrecision kv, const std::vector<int32_t>& ids, Probe* probe,
@@ -111,14 +112,14 @@ Result<VerifyReport> compare_models(Model& reference, Model& model, const std::v
       double kl = 0;
       int64_t arg_ref = 0, arg_model = 0;
       for (int64_t v = 0; v < n_vocab; ++v) {
-        const double a = lp_ref[static_cast<size_t>(v)], b = lp_model[static_cast<size_t>(v)];
+        const double a = lp_ref[to_size(v)], b = lp_model[to_size(v)];
         kl += std::exp(a) * (a - b);
-        if (a > lp_ref[static_cast<size_t>(arg_ref)]) arg_ref = v;
-        if (b > lp_model[static_cast<size_t>(arg_model)]) arg_model = v;
+        if (a > lp_ref[to_size(arg_ref)]) arg_ref = v;
+        if (b > lp_model[to_size(arg_model)]) arg_model = v;
       }
       kls.push_back(std::max(0.0, kl));
       agree += arg_ref == arg_model;
-      const auto next = static_cast<size_t>(ids[i + 1]);
+      const auto next = to_size(ids[i + 1]);
       nll_ref -= lp_ref[next];
       nll_model -= lp_model[next];
       dp += std::fabs(std::exp(lp_ref[next]) - std::exp(lp_model[next]));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/base/size.h"
 #include "src/kernels/ref/ref_kernels.h"
 
 namespace hearth::kernels::ref {
@@ -17,7 +18,7 @@ void gemm_f32act(const WeightRows& w, const ActView& x, float* y, int64_t ldy, i
   view.format = kFormat;
   view.shape = {w.n_out, w.n_in};
   view.data = w.data;
-  view.nbytes = static_cast<size_t>(w.row_bytes * w.n_out);
+  view.nbytes = to_size(w.row_bytes * w.n_out);
   reference_table_matmul(kFormat)(view, x.f32, x.ld_f32, x.n_tok, y, ldy, o_begin, o_end);
 }
 

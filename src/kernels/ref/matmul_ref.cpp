@@ -5,6 +5,7 @@
 
 #include "src/kernels/ref/ref_kernels.h"
 #include "src/base/half.h"
+#include "src/base/size.h"
 
 namespace hearth::kernels::ref {
 namespace {
@@ -23,7 +24,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
 }  // namespace
 
 void decode_row_f32(const TensorView& w, int64_t r, float* out) {
-  std::memcpy(out, w.row(r), static_cast<size_t>(w.cols()) * sizeof(float));
+  std::memcpy(out, w.row(r), to_size(w.cols()) * sizeof(float));
 }
 
 void decode_row_f16(const TensorView& w, int64_t r, float* out) {
@@ -40,7 +41,7 @@ void matmul_decoded(DecodeRowFn decode, const TensorView& w, const float* x, int
                     int64_t n_tok, float* y, int64_t ldy, int64_t o_begin, int64_t o_end) {
   const int64_t n_in = w.cols();
   thread_local std::vector<float> row;
-  row.resize(static_cast<size_t>(n_in));
+  row.resize(to_size(n_in));
   for (int64_t o = o_begin; o < o_end; ++o) {
     const float* wr;
     if (w.format == Format::kF32) {
