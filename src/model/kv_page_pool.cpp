@@ -14,31 +14,40 @@ Result<std::unique_ptr<KvPagePool>> KvPagePool::create(int64_t page_bytes, int64
     return Status::errorf("a KV cache budget of {} bytes holds no page of {} bytes; give a larger budget",
                           budget_bytes, page_bytes);
   if (pages > INT32_MAX) return Status::errorf("a KV cache budget of {} bytes is too many pages", budget_bytes);
-  try {
-    return std::unique_ptr<KvPagePool>(new KvPagePool(page_bytes, pages));
-  } catch (const std::bad_alloc&) {
-    return Status::errorf("cannot reserve {} bytes for the KV cache; give a smaller budget", pages * page_bytes);
-  }
+  return std::unique_ptr<KvPagePool>(new KvPagePool(page_bytes, pages));
 }
 
-KvPagePool::KvPagePool(int64_t page_bytes, int64_t pages)
-    : page_bytes_(page_bytes),
-      memory_(new uint8_t[to_size(page_bytes * pages)]),  // default-initialised: not zeroed
-      refs_(to_size(pages), 0) {
-  free_.reserve(to_size(pages));
-  for (int64_t p = pages - 1; p >= 0; --p) free_.push_back(static_cast<int32_t>(p));  // page 0 first
+std::unique_ptr<KvPagePool> KvPagePool::unbounded(int64_t page_bytes) {
+  HEARTH_CHECK(page_bytes > 0, "KV page size {}", page_bytes);
+  return std::unique_ptr<KvPagePool>(new KvPagePool(page_bytes, INT32_MAX));
 }
+
+KvPagePool::KvPagePool(int64_t page_bytes, int64_t max_pages) : page_bytes_(page_bytes), max_pages_(max_pages) {}
 
 void KvPagePool::check_page(int32_t page) const {
-  HEARTH_CHECK(page >= 0 && page < page_count(), "KV page {} of {}", page, page_count());
+  HEARTH_CHECK(page >= 0 && to_size(page) < refs_.size(), "KV page {} of {}", page, refs_.size());
 }
 
 Result<int32_t> KvPagePool::allocate() {
-  if (free_.empty())
-    return Status::errorf("the KV cache is full: all {} pages of {} bytes are in use", page_count(), page_bytes_);
-  const int32_t page = free_.back();
-  free_.pop_back();
+  if (used_ >= max_pages_)
+    return Status::errorf("the KV cache is full: all {} pages of {} bytes are in use", max_pages_, page_bytes_);
+  int32_t page;
+  if (!free_.empty()) {
+    page = free_.back();
+    free_.pop_back();
+  } else {
+    try {
+      std::unique_ptr<uint8_t[]> bytes(new uint8_t[to_size(page_bytes_)]);  // default-initialised: not zeroed
+      memory_.push_back(std::move(bytes));
+      refs_.push_back(0);
+    } catch (const std::bad_alloc&) {
+      if (memory_.size() > refs_.size()) memory_.pop_back();
+      return Status::errorf("out of memory for a KV cache page of {} bytes ({} pages held)", page_bytes_, used_);
+    }
+    page = static_cast<int32_t>(refs_.size() - 1);
+  }
   refs_[to_size(page)] = 1;
+  ++used_;
   return page;
 }
 
@@ -52,7 +61,10 @@ void KvPagePool::release(int32_t page) {
   check_page(page);
   int32_t& refs = refs_[to_size(page)];
   HEARTH_CHECK(refs > 0, "release of free KV page {}", page);
-  if (--refs == 0) free_.push_back(page);
+  if (--refs == 0) {
+    free_.push_back(page);
+    --used_;
+  }
 }
 
 Result<int32_t> KvPagePool::make_writable(int32_t page) {
@@ -73,12 +85,12 @@ int32_t KvPagePool::refcount(int32_t page) const {
 
 uint8_t* KvPagePool::data(int32_t page) {
   check_page(page);
-  return memory_.get() + static_cast<int64_t>(page) * page_bytes_;
+  return memory_[to_size(page)].get();
 }
 
 const uint8_t* KvPagePool::data(int32_t page) const {
   check_page(page);
-  return memory_.get() + static_cast<int64_t>(page) * page_bytes_;
+  return memory_[to_size(page)].get();
 }
 
 }  // namespace hearth

@@ -3,7 +3,8 @@
 // share a prefix (a system prompt, few-shot examples, a chat's earlier turns) share its full
 // pages, and a shared page is copied before anyone writes into it (make_writable). Running
 // out is a Status the caller acts on (a scheduler preempts or refuses), never bad_alloc.
-// Pages are not zero-filled: every row is written before it is read.
+// Pages are not zero-filled (every row is written before it is read) and come from the OS
+// when first handed out; a freed page stays with the pool for the next one who asks.
 // Not here: which page holds which positions (a sequence's page table, KvCache), which
 // prefixes are worth keeping (the engine's prefix cache).
 #pragma once
@@ -19,10 +20,12 @@ namespace hearth {
 class KvPagePool {
  public:
   // page_bytes > 0; the pool holds budget_bytes / page_bytes pages (an error if that is 0).
-  // The memory is reserved, not touched: the OS provides each page when it is first written.
   static Result<std::unique_ptr<KvPagePool>> create(int64_t page_bytes, int64_t budget_bytes);
+  // A pool with no budget: it grows while the process has memory (a single chat, a test).
+  static std::unique_ptr<KvPagePool> unbounded(int64_t page_bytes);
 
-  // A free page with one reference, or an error saying the pool is full (and its size).
+  // A free page with one reference, or an error saying the pool is full (its size), or that
+  // the process is out of memory.
   Result<int32_t> allocate();
   // Another holder of the page (a sequence sharing it, the prefix cache keeping it).
   void retain(int32_t page);
@@ -37,18 +40,21 @@ class KvPagePool {
   const uint8_t* data(int32_t page) const;
 
   int64_t page_bytes() const { return page_bytes_; }
-  int64_t page_count() const { return static_cast<int64_t>(refs_.size()); }
-  int64_t free_count() const { return static_cast<int64_t>(free_.size()); }
-  int64_t used_count() const { return page_count() - free_count(); }
+  // Pages the budget allows (INT32_MAX when unbounded), and those held now.
+  int64_t page_count() const { return max_pages_; }
+  int64_t used_count() const { return used_; }
+  int64_t free_count() const { return max_pages_ - used_; }
 
  private:
-  KvPagePool(int64_t page_bytes, int64_t pages);
+  KvPagePool(int64_t page_bytes, int64_t max_pages);
   void check_page(int32_t page) const;
 
   int64_t page_bytes_;
-  std::unique_ptr<uint8_t[]> memory_;  // [page_count][page_bytes]
-  std::vector<int32_t> refs_;          // [page_count]
-  std::vector<int32_t> free_;          // a stack: the most recently freed page is reused first
+  int64_t max_pages_;
+  int64_t used_ = 0;
+  std::vector<std::unique_ptr<uint8_t[]>> memory_;  // [pages made so far][page_bytes]
+  std::vector<int32_t> refs_;                       // [pages made so far]
+  std::vector<int32_t> free_;  // made and free; a stack: the most recently freed page is reused first
 };
 
 }  // namespace hearth

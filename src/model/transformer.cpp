@@ -39,6 +39,8 @@ Status Transformer::run_layers(const Batch& batch, KvCache& cache, std::vector<f
     if (!cache.has_sequence(batch.seq_id(r)))
       return Status::errorf("sequence {} has no KV cache", batch.seq_id(r));
   }
+  // Every row's cache page before any layer writes: a full pool fails the pass here, whole.
+  for (int64_t r = 0; r < n; ++r) HEARTH_TRY(cache.reserve(batch.seq_id(r), batch.position(r)));
 
   std::vector<float> x(to_size(n * d)), xn(to_size(n * d)), y(to_size(n * d));
   for (int64_t r = 0; r < n; ++r) ops::decode_row(spec_.token_embd, batch.token(r), x.data() + r * d);

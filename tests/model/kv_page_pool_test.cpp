@@ -105,7 +105,7 @@ TEST(KvPagePoolDeathTest, MisuseIsAProgrammerError) {
   pool->release(p);
   EXPECT_DEATH(pool->release(p), "free KV page");
   EXPECT_DEATH(pool->retain(p), "free KV page");
-  EXPECT_DEATH(pool->data(7), "KV page 7 of 2");
+  EXPECT_DEATH(pool->data(7), "KV page 7 of 1");
 }
 
 }  // namespace
