@@ -97,6 +97,23 @@ int32_t KvCache::share_prefix(int32_t from, int64_t n_pos) {
   return id;
 }
 
+int32_t KvCache::page_of(int32_t seq, int64_t page) const {
+  const Sequence& s = sequence(seq);
+  return page >= 0 && to_size(page) < s.pages.size() ? s.pages[to_size(page)] : -1;
+}
+
+int32_t KvCache::adopt_pages(const std::vector<int32_t>& pages) {
+  const int32_t id = add_sequence();
+  Sequence& s = seqs_[id];
+  for (int32_t page : pages) {
+    pool_->retain(page);
+    s.pages.push_back(page);
+    s.data.push_back(pool_->data(page));
+  }
+  s.length = static_cast<int64_t>(pages.size()) * page_positions_;
+  return id;
+}
+
 Status KvCache::own_page(Sequence& s, int64_t page) {
   const size_t p = to_size(page);
   if (s.pages.size() <= p) {

@@ -86,6 +86,12 @@ class KvCache {
   // A new sequence holding the first n_pos positions of `from` (n_pos <= its length), sharing
   // its pages: no row is copied until one of the two writes into a shared page.
   int32_t share_prefix(int32_t from, int64_t n_pos);
+  // The pool page holding page index `page` of seq (positions page * page_positions ...), or
+  // -1 where the sequence has none.
+  int32_t page_of(int32_t seq, int64_t page) const;
+  // A new sequence made of whole pool pages held elsewhere (a prefix cache's), positions
+  // [0, pages.size() * page_positions); it takes a reference to each.
+  int32_t adopt_pages(const std::vector<int32_t>& pages);
   // Makes sure the page of (seq, pos) exists and is the sequence's own, so writes to that
   // position cannot fail: an error when the pool is full. A forward pass reserves every row
   // of its batch before any layer runs.
@@ -122,6 +128,7 @@ class KvCache {
   // Bytes of the pool's pages in use (by every cache sharing the pool).
   size_t bytes_allocated() const;
   const KvPagePool& pool() const { return *pool_; }
+  KvPagePool& pool() { return *pool_; }
 
  private:
   struct Sequence {
