@@ -6,7 +6,6 @@
 # Shapes come from models/synth_archs.py (SHAPES), one test per (architecture, shape):
 #   reference.<arch>.<shape>   e.g. reference.qwen3_moe.odd
 
-set(HEARTH_REFERENCE_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with torch and numpy for the reference tests")
 set(HEARTH_REFERENCE_ARCHS llama qwen2 qwen3 mixtral qwen3_moe qwen2_moe deepseek_v2 deepseek_v3)
 
 set(_ref_dir ${PROJECT_SOURCE_DIR}/tests/reference)
