@@ -20,12 +20,9 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 TOP = ("quant", "models", "tools")  # top-level source folders; plus kernels_* and src/*
 
 
-SUBFOLDERS = False
-
-
-def folder_of(path):
+def folder_of(path, subfolders=False):
     parts = path.split("/")
-    if SUBFOLDERS and len(parts) > 1 and (parts[0] in ("src",) + TOP or parts[0].startswith("kernels_")):
+    if subfolders and len(parts) > 1 and (parts[0] in ("src",) + TOP or parts[0].startswith("kernels_")):
         return "/".join(parts[:-1])
     if parts[0] == "src" and len(parts) > 2:
         return "src/" + parts[1]
@@ -34,7 +31,7 @@ def folder_of(path):
     return None
 
 
-def edges(root):
+def edges(root, subfolders):
     graph = collections.defaultdict(collections.Counter)
     for top in sorted(os.listdir(root)):
         if top not in TOP and top != "src" and not top.startswith("kernels_"):
@@ -44,7 +41,7 @@ def edges(root):
                 if not name.endswith((".h", ".cpp", ".inc")):
                     continue
                 rel = os.path.relpath(os.path.join(dirpath, name), root)
-                src = folder_of(rel)
+                src = folder_of(rel, subfolders)
                 if src is None:
                     continue
                 graph[src]  # every folder appears, even one that includes nothing
@@ -52,7 +49,7 @@ def edges(root):
                     for line in f:
                         m = INCLUDE.match(line)
                         if m:
-                            dst = folder_of(m.group(1))
+                            dst = folder_of(m.group(1), subfolders)
                             if dst and dst != src:
                                 graph[src][dst] += 1
     return graph
@@ -92,12 +89,11 @@ def cycles(graph):
 
 
 def main(argv):
-    global SUBFOLDERS
     dot = "--dot" in argv
-    SUBFOLDERS = "--subfolders" in argv
+    subfolders = "--subfolders" in argv
     args = [a for a in argv if not a.startswith("--")]
     root = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    graph = edges(root)
+    graph = edges(root, subfolders)
     if dot:
         print("digraph includes {")
         for src in sorted(graph):

@@ -6,9 +6,7 @@
 // it has, with a warning.
 #include "src/dispatch/kernel_dispatch.h"
 
-#include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstdlib>
 #include <iterator>
 #include <string>

@@ -65,12 +65,12 @@ void KvCache::remove_sequence(int32_t seq) {
 }
 
 void KvCache::release_pages_from(Sequence& s, int64_t first_page) {
-  for (size_t p = to_size(std::max<int64_t>(first_page, 0)); p < s.pages.size(); ++p)
+  const size_t keep = to_size(first_page);
+  if (keep >= s.pages.size()) return;
+  for (size_t p = keep; p < s.pages.size(); ++p)
     if (s.pages[p] >= 0) pool_->release(s.pages[p]);
-  if (to_size(std::max<int64_t>(first_page, 0)) < s.pages.size()) {
-    s.pages.resize(to_size(std::max<int64_t>(first_page, 0)));
-    s.data.resize(s.pages.size());
-  }
+  s.pages.resize(keep);
+  s.data.resize(keep);
 }
 
 void KvCache::truncate(int32_t seq, int64_t n_pos) {

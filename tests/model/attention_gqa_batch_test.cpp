@@ -17,19 +17,12 @@
 #include "src/model/batch.h"
 #include "src/model/kv_cache.h"
 #include "src/ops/ops.h"
+#include "tests/common/quant_test_util.h"
 
 namespace hearth {
 namespace {
 
 constexpr int64_t kEmbd = 48, kHead = 6, kHeadKv = 2, kHeadDim = 16;
-
-std::vector<float> random_values(size_t n, uint32_t seed, float sd) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> nd(0.0f, sd);
-  std::vector<float> v(n);
-  for (auto& x : v) x = nd(rng);
-  return v;
-}
 
 TensorView f32_view(const std::vector<float>& values, int64_t rows, int64_t cols) {
   TensorView t;
@@ -52,19 +45,19 @@ struct Block {
     c.n_head_kv = kHeadKv;
     c.head_dim = kHeadDim;
     c.rope.rot_dim = kHeadDim;
-    w.bo = random_values(kEmbd, 10, 0.1f);
-    wq = random_values(kHead * kHeadDim * kEmbd, 1, 0.3f);
-    wk = random_values(kHeadKv * kHeadDim * kEmbd, 2, 0.3f);
-    wv = random_values(kHeadKv * kHeadDim * kEmbd, 3, 0.3f);
-    wo = random_values(kEmbd * kHead * kHeadDim, 4, 0.3f);
+    w.bo = test::random_weights("gaussian", kEmbd, 10, 0.1f);
+    wq = test::random_weights("gaussian", kHead * kHeadDim * kEmbd, 1, 0.3f);
+    wk = test::random_weights("gaussian", kHeadKv * kHeadDim * kEmbd, 2, 0.3f);
+    wv = test::random_weights("gaussian", kHeadKv * kHeadDim * kEmbd, 3, 0.3f);
+    wo = test::random_weights("gaussian", kEmbd * kHead * kHeadDim, 4, 0.3f);
     w.wq = f32_view(wq, kHead * kHeadDim, kEmbd);
     w.wk = f32_view(wk, kHeadKv * kHeadDim, kEmbd);
     w.wv = f32_view(wv, kHeadKv * kHeadDim, kEmbd);
     w.wo = f32_view(wo, kEmbd, kHead * kHeadDim);
-    w.bq = random_values(kHead * kHeadDim, 5, 0.1f);
-    w.bk = random_values(kHeadKv * kHeadDim, 6, 0.1f);
-    w.q_norm = random_values(kHeadDim, 7, 0.2f);
-    w.k_norm = random_values(kHeadDim, 8, 0.2f);
+    w.bq = test::random_weights("gaussian", kHead * kHeadDim, 5, 0.1f);
+    w.bk = test::random_weights("gaussian", kHeadKv * kHeadDim, 6, 0.1f);
+    w.q_norm = test::random_weights("gaussian", kHeadDim, 7, 0.2f);
+    w.k_norm = test::random_weights("gaussian", kHeadDim, 8, 0.2f);
     for (auto& x : w.q_norm) x += 1.0f;
     for (auto& x : w.k_norm) x += 1.0f;
   }
@@ -84,7 +77,7 @@ const std::vector<SeqSpec> kSeqs = {
 };
 
 std::vector<float> input_row(size_t s, int64_t pos) {
-  return random_values(kEmbd, static_cast<uint32_t>(1000 * s + static_cast<size_t>(pos) + 77), 1.0f);
+  return test::random_weights("gaussian", kEmbd, static_cast<uint32_t>(1000 * s + static_cast<size_t>(pos) + 77), 1.0f);
 }
 
 // (sequence index, position) of each row of a batch, and the block's outputs for them.
