@@ -1,8 +1,11 @@
 #include "tools/common_options.h"
 
+#include <cctype>
+#include <cmath>
 #include <random>
 
 #include "models/loader.h"
+#include "src/engine/kv_budget.h"
 
 namespace hearth::tools {
 
@@ -64,6 +67,60 @@ void add_sampling_options(CLI::App& app, SamplerParams& p, bool* seed_given) {
 
 void pick_seed(SamplerParams& params, bool seed_given) {
   if (!seed_given) params.seed = std::random_device{}();
+}
+
+Result<int64_t> parse_byte_size(const std::string& text) {
+  const auto bad = [&] {
+    return Status::errorf("'{}' is not a size: give bytes, or a number with K, M, G or T (powers of 1024), "
+                          "e.g. 512M, 4G, 1.5GiB", text);
+  };
+  size_t used = 0;
+  double value = 0;
+  if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) return bad();
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return bad();
+  }
+  std::string unit = text.substr(used);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.size() > 1 && unit.back() == 'B') unit.pop_back();  // "GB", "GIB"
+  if (unit.size() > 1 && unit.back() == 'I') unit.pop_back();  // "GI"
+  static const std::string kUnits = "BKMGT";                   // "B" alone: bytes
+  const size_t power = unit.empty() ? 0 : kUnits.find(unit);
+  if (unit.size() > 1 || power == std::string::npos) return bad();
+  const double bytes = value * std::pow(1024.0, static_cast<double>(power));
+  if (!(bytes >= 1 && bytes < 9.0e18)) return Status::errorf("'{}' is out of range: give at least 1 byte", text);
+  return static_cast<int64_t>(bytes);
+}
+
+std::string format_bytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  for (; v >= 1024 && u < 4; ++u) v /= 1024;
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.2f} {}", v, units[u]);
+}
+
+void add_engine_options(CLI::App& app, EngineOptions& opt) {
+  app.add_option_function<std::string>(
+         "--kv-budget", [&opt](const std::string& s) { opt.kv_budget_bytes = parse_byte_size(s).value(); },
+         "Memory for the KV cache of all sequences together, e.g. 512M, 4G, 1.5GiB (default: half of the "
+         "available memory)")
+      ->check(CLI::Validator([](std::string& s) { auto r = parse_byte_size(s); return r ? std::string() : r.message(); },
+                             "SIZE"));
+  app.add_option("--batch-tokens", opt.batch_tokens,
+                 "Rows per forward pass: one per running sequence's next token, the rest chunks of waiting prompts")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-sequences", opt.max_sequences, "Sequences generating at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+}
+
+std::string apply_default_kv_budget(EngineOptions& opt) {
+  if (opt.kv_budget_bytes > 0) return "KV budget " + format_bytes(opt.kv_budget_bytes) + " (--kv-budget)";
+  opt.kv_budget_bytes = default_kv_budget();
+  if (opt.kv_budget_bytes == 0) return "KV budget: none (the available memory is unknown; --kv-budget sets one)";
+  return "KV budget " + format_bytes(opt.kv_budget_bytes) + " (half of the available memory; --kv-budget to change)";
 }
 
 }  // namespace hearth::tools

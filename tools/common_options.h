@@ -1,10 +1,14 @@
-// Options shared by the commands that run a model: --model, --threads, sampling.
+// Options shared by the commands that run a model: --model, --threads, sampling, and the
+// serving engine's limits (--kv-budget, --batch-tokens, --max-sequences).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "src/base/status.h"
+#include "src/engine/engine.h"
 #include "src/engine/sampler.h"
 #include "src/model/load_options.h"
 #include "src/model/kv_precision.h"
@@ -31,5 +35,17 @@ void add_kv_option(CLI::App& app, KvPrecision& kv, const std::string& name = "--
 void add_sampling_options(CLI::App& app, SamplerParams& params, bool* seed_given);
 // Picks a random seed when none was given.
 void pick_seed(SamplerParams& params, bool seed_given);
+
+// --kv-budget SIZE, --batch-tokens N, --max-sequences N into `opt` (batch, serve, bench). An
+// unset budget stays 0; apply_default_kv_budget fills it in.
+void add_engine_options(CLI::App& app, EngineOptions& opt);
+// With no budget given: default_kv_budget() (half the available memory). Returns the line to
+// print at start, e.g. "KV budget 7.50 GiB (half of the available memory; --kv-budget to change)".
+std::string apply_default_kv_budget(EngineOptions& opt);
+// "512M", "4G", "1.5GiB", "64k", "1000000": bytes. K, M, G, T are powers of 1024, with or
+// without "B" / "iB" after them (memory sizes, as free and top count them).
+Result<int64_t> parse_byte_size(const std::string& text);
+// Bytes for people: "512 B", "1.50 KiB", "7.25 GiB".
+std::string format_bytes(int64_t bytes);
 
 }  // namespace hearth::tools
