@@ -45,7 +45,8 @@ struct Completion {
   Status status = Status::ok();
   FinishReason reason = FinishReason::kLength;
   std::vector<int32_t> tokens;  // generated (stop ids excluded)
-  std::string text;             // everything shown by TokenEvent::text (with a tokenizer)
+  std::string text;             // the whole generated text (with a tokenizer)
+  std::string final_text;       // its end, held back until the end and shown by no TokenEvent
   int64_t prompt_tokens = 0;    // the prompt's length
   int64_t cached_tokens = 0;    // prompt tokens whose KV came from the prefix cache
   int32_t preemptions = 0;      // times its pages were taken back and it was recomputed

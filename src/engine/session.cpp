@@ -1,100 +1,93 @@
 #include "src/engine/session.h"
 
 #include <algorithm>
-#include <chrono>
-
-#include "src/base/size.h"
 
 namespace hearth {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+EngineOptions session_engine_options(const Model& model, int64_t prefill_batch, KvPrecision kv) {
+  EngineOptions o;
+  o.kv = kv;
+  o.batch_tokens = prefill_batch;
+  o.max_sequences = 1;
+  // One conversation's worth of pages stays cached (its earlier turns); older ones go.
+  const int64_t context = model.info().max_position > 0 ? model.info().max_position : 32768;
+  o.max_cached_pages = (context + o.page_positions - 1) / o.page_positions;
+  return o;
+}
+
+StopReason stop_reason(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kLength: return StopReason::kMaxTokens;
+    case FinishReason::kStop: return StopReason::kEos;
+    case FinishReason::kContextFull: return StopReason::kContextFull;
+    case FinishReason::kStopString:
+    case FinishReason::kCancelled:
+    case FinishReason::kError: break;
+  }
+  return StopReason::kCallback;
 }
 
 }  // namespace
 
 Session::Session(Model& model, int64_t prefill_batch, KvPrecision kv)
-    : model_(model), prefill_batch_(prefill_batch), cache_(model.kv_layout(), kv), seq_(cache_.add_sequence()) {}
+    : model_(model), engine_(Engine::create(model, session_engine_options(model, prefill_batch, kv)).value()) {}
 
 void Session::reset() {
-  cache_.truncate(seq_, 0);
+  engine_->clear_prefix_cache();
   tokens_.clear();
 }
 
-Result<std::vector<float>> Session::feed(std::span<const int32_t> tokens, GenerateStats* stats) {
-  if (tokens.empty()) return Status::error("cannot run an empty prompt");
-  const int64_t max_pos = model_.info().max_position;
-  if (max_pos > 0 && static_cast<int64_t>(tokens.size()) > max_pos)
-    return Status::errorf("the prompt and history are {} tokens, more than the model's context of {}",
-                          tokens.size(), max_pos);
-  // Reuse the common prefix, but always recompute at least the last token for its logits.
-  size_t common = 0;
-  while (common < tokens_.size() && common < tokens.size() && tokens_[common] == tokens[common]) ++common;
-  common = std::min(common, tokens.size() - 1);
-  cache_.truncate(seq_, static_cast<int64_t>(common));
-  tokens_.resize(common);
-
-  std::vector<float> logits;
-  Batch batch;
-  const size_t step = to_size(prefill_batch_);
-  for (size_t begin = common; begin < tokens.size(); begin += step) {
-    const size_t end = std::min(tokens.size(), begin + step);
-    batch.clear();
-    for (size_t i = begin; i < end; ++i)
-      batch.add(tokens[i], static_cast<int32_t>(i), seq_, i + 1 == tokens.size());
-    Status s = model_.forward(batch, cache_, logits);
-    if (!s) {
-      cache_.truncate(seq_, static_cast<int64_t>(begin));
-      tokens_.assign(tokens.begin(), tokens.begin() + static_cast<long>(begin));
-      return s;
-    }
+Completion Session::run(Request request) {
+  Completion done;
+  done.status = Status::error("the request did not finish");
+  request.on_done = [&done](Completion&& c) { done = std::move(c); };
+  auto id = engine_->submit(std::move(request));
+  if (!id) {
+    done.status = id.status();
+    return done;
   }
+  engine_->run_until_idle();
+  return done;
+}
+
+Result<std::vector<float>> Session::feed(std::span<const int32_t> tokens, GenerateStats* stats) {
+  Request r;
+  r.prompt.assign(tokens.begin(), tokens.end());
+  r.params.max_tokens = 0;
+  r.params.keep_logits = true;
+  Completion c = run(std::move(r));
+  if (!c.status) return c.status;
   tokens_.assign(tokens.begin(), tokens.end());
   if (stats) {
-    stats->cached_tokens = static_cast<int64_t>(common);
-    stats->prompt_tokens = static_cast<int64_t>(tokens.size() - common);
+    stats->cached_tokens = c.cached_tokens;
+    stats->prompt_tokens = c.prompt_tokens - c.cached_tokens;
   }
-  return logits;
+  return std::move(c.logits);
 }
 
 Result<GenerateStats> Session::generate(std::span<const int32_t> prompt, const GenerateOptions& options,
                                         const std::function<bool(int32_t)>& on_token) {
-  GenerateStats stats;
-  auto t0 = std::chrono::steady_clock::now();
-  auto fed = feed(prompt, &stats);
-  if (!fed) return fed.status();
-  std::vector<float> logits = std::move(fed.value());
-  stats.prompt_seconds = seconds_since(t0);
+  Request r;
+  r.prompt.assign(prompt.begin(), prompt.end());
+  r.params.sampler = options.sampler;
+  r.params.max_tokens = options.max_tokens;
+  if (!options.ignore_eos) r.params.stop_ids = options.stop_ids;
+  r.on_token = [&on_token](const TokenEvent& e) { return on_token(e.token); };
+  Completion c = run(std::move(r));
+  if (!c.status) return c.status;
+  tokens_.assign(prompt.begin(), prompt.end());
+  tokens_.insert(tokens_.end(), c.tokens.begin(), c.tokens.end());
 
-  Sampler sampler(options.sampler);
-  const int64_t max_pos = model_.info().max_position;
-  t0 = std::chrono::steady_clock::now();
-  Batch batch;
-  for (int32_t i = 0; i < options.max_tokens; ++i) {
-    const int32_t tok = sampler.sample(logits, tokens_);
-    ++stats.generated_tokens;
-    const bool is_stop = !options.ignore_eos &&
-        std::find(options.stop_ids.begin(), options.stop_ids.end(), tok) != options.stop_ids.end();
-    if (is_stop) {
-      stats.stop = StopReason::kEos;
-      break;
-    }
-    if (!on_token(tok)) {
-      stats.stop = StopReason::kCallback;
-      break;
-    }
-    if (i + 1 == options.max_tokens) break;  // the last token needs no forward pass
-    if (max_pos > 0 && static_cast<int64_t>(tokens_.size()) >= max_pos) {
-      stats.stop = StopReason::kContextFull;
-      break;
-    }
-    batch.clear();
-    batch.add(tok, static_cast<int32_t>(tokens_.size()), seq_, true);
-    HEARTH_TRY(model_.forward(batch, cache_, logits));
-    tokens_.push_back(tok);
-  }
-  stats.generate_seconds = seconds_since(t0);
+  GenerateStats stats;
+  stats.cached_tokens = c.cached_tokens;
+  stats.prompt_tokens = c.prompt_tokens - c.cached_tokens;
+  // A stop id was sampled too, though not emitted.
+  stats.generated_tokens = static_cast<int64_t>(c.tokens.size()) + (c.reason == FinishReason::kStop ? 1 : 0);
+  const double first = c.first_token_seconds > 0 ? c.first_token_seconds : c.total_seconds;
+  stats.prompt_seconds = first - c.queued_seconds;
+  stats.generate_seconds = c.total_seconds - first;
+  stats.stop = stop_reason(c.reason);
   return stats;
 }
 

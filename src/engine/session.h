@@ -1,7 +1,7 @@
-// One conversation's state over a Model: its KV cache sequence and the tokens in it.
-// Feeding a token list reuses the longest cached prefix (multi-turn chat re-sends the whole
-// history; only the new part is computed). Prompts go through prefill in batches; decode
-// feeds one token at a time through the same Model::forward call.
+// One conversation over a Model: a serving engine of its own running one request at a time
+// on the calling thread, so chat and generate share the engine's generation loop. Each turn's
+// pages stay in the engine's prefix cache, so the next turn (multi-turn chat re-sends the
+// whole history) computes only what is new, from the last whole KV page on.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "src/engine/engine.h"
 #include "src/engine/generation_defaults.h"
 #include "src/engine/sampler.h"
 #include "src/model/model.h"
@@ -47,16 +48,19 @@ class Session {
   Result<GenerateStats> generate(std::span<const int32_t> prompt, const GenerateOptions& options,
                                  const std::function<bool(int32_t)>& on_token);
 
+  // The conversation so far: the last prompt and what was generated after it.
   const std::vector<int32_t>& tokens() const { return tokens_; }
+  // Forgets the cached history.
   void reset();
   Model& model() { return model_; }
 
  private:
+  // Runs one request to its end; the completion (its status set on errors).
+  Completion run(Request request);
+
   Model& model_;
-  int64_t prefill_batch_;
-  KvCache cache_;
-  int32_t seq_;
-  std::vector<int32_t> tokens_;  // what the cache holds, in order
+  std::unique_ptr<Engine> engine_;
+  std::vector<int32_t> tokens_;
 };
 
 }  // namespace hearth
