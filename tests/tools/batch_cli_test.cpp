@@ -186,6 +186,28 @@ TEST(BatchCli, BadLinesGetErrorRecordsAndTheJobGoesOn) {
   EXPECT_NE(again.output.find("8 already in"), std::string::npos) << again.output;
 }
 
+TEST(BatchCli, StopStringEndsWithStopAndIsNotInTheText) {
+  test::TempDir dir;
+  auto line = [](const std::string& id, const Json& stop) {
+    Json body = {{"prompt", "Once upon a time"}, {"max_tokens", 32}, {"temperature", 0}};
+    if (!stop.is_null()) body["stop"] = stop;
+    return Json({{"custom_id", id}, {"method", "POST"}, {"url", "/v1/completions"}, {"body", body}}).dump() + "\n";
+  };
+  test::write_file(dir.file("in.jsonl"), line("free", nullptr));
+  ASSERT_EQ(batch(dir.file("in.jsonl"), dir.file("free.jsonl")).exit_code, 0);
+  const std::string free_text = results_by_id(dir.file("free.jsonl"))["free"];
+  ASSERT_GT(free_text.size(), 12u) << free_text;
+  const std::string stop = free_text.substr(8, 4);  // text the greedy continuation is sure to reach
+
+  test::write_file(dir.file("in.jsonl"), line("stopped", stop));
+  ASSERT_EQ(batch(dir.file("in.jsonl"), dir.file("out.jsonl")).exit_code, 0);
+  const std::vector<Json> out = records(dir.file("out.jsonl"));
+  ASSERT_EQ(out.size(), 1u);
+  const Json& choice = out[0]["response"]["body"]["choices"][0];
+  EXPECT_EQ(choice["finish_reason"], "stop");
+  EXPECT_EQ(choice["text"], free_text.substr(0, free_text.find(stop)));
+}
+
 TEST(BatchCli, KilledTwiceAndRerunEveryResultOnceAndAsUninterrupted) {
   test::TempDir dir;
   constexpr int kRequests = 200;
