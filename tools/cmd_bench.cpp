@@ -5,6 +5,7 @@
 // Tokens come from real text (tests/data/corpus/valid.txt) unless --random.
 // Not here: kernel micro-benchmarks (benchmarks/bench_kernels.cpp).
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -41,6 +42,7 @@ struct BenchArgs {
   std::string text = "tests/data/corpus/valid.txt";
   std::vector<int> concurrency;  // sequences per level of the engine runs (none: skipped)
   int shared_prefix = 0;         // tokens every concurrent prompt starts with
+  int concurrency_prompt = -1;   // prompt tokens per engine sequence (-1: -p)
   EngineOptions engine;
 };
 
@@ -133,9 +135,10 @@ int run_bench(BenchArgs& a) {
   auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/!a.random, load_options(a.model));
   if (!loaded) return fail("bench", loaded.message());
   Model& model = *loaded->model;
+  if (a.concurrency_prompt < 0) a.concurrency_prompt = a.n_prompt;
   const int max_level = a.concurrency.empty() ? 0 : *std::max_element(a.concurrency.begin(), a.concurrency.end());
   const std::vector<int32_t> toks = bench_tokens(
-      a, *loaded, static_cast<size_t>(std::max(a.n_prompt + a.n_gen, a.shared_prefix + a.n_prompt * max_level)));
+      a, *loaded, static_cast<size_t>(std::max(a.n_prompt + a.n_gen, a.shared_prefix + a.concurrency_prompt * max_level)));
   const PerToken pt = per_token(model.weights());
 
   std::vector<double> pp, tg;
@@ -186,8 +189,8 @@ int run_bench(BenchArgs& a) {
     for (int i = 0; i < n; ++i) {
       auto& p = prompts[static_cast<size_t>(i)];
       p.assign(toks.begin(), toks.begin() + a.shared_prefix);
-      const auto begin = toks.begin() + a.shared_prefix + static_cast<long>(i) * a.n_prompt;
-      p.insert(p.end(), begin, begin + a.n_prompt);
+      const auto begin = toks.begin() + a.shared_prefix + static_cast<long>(i) * a.concurrency_prompt;
+      p.insert(p.end(), begin, begin + a.concurrency_prompt);
     }
     std::fprintf(stderr, "bench: %d sequences...\n", n);
     EngineOptions o = a.engine;
@@ -218,7 +221,12 @@ int run_bench(BenchArgs& a) {
     j["concurrency"] = nlohmann::json::array();
     for (const auto& l : levels) j["concurrency"].push_back(l.to_json());
     j["shared_prefix"] = a.shared_prefix;
+    j["concurrency_prompt"] = a.concurrency_prompt;
+    j["kv_budget_bytes"] = a.engine.kv_budget_bytes;
   }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  j["peak_rss_bytes"] = static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
   if (a.json) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
@@ -235,7 +243,7 @@ int run_bench(BenchArgs& a) {
                 peak > 0 ? 100 * pp_gops / peak : 0);
   }
   if (!levels.empty()) {
-    std::printf("engine, -p %d -n %d per sequence%s:\n", a.n_prompt, a.n_gen,
+    std::printf("engine, %d prompt and %d generated tokens per sequence%s:\n", a.concurrency_prompt, a.n_gen,
                 a.shared_prefix > 0 ? (", after a shared prefix of " + std::to_string(a.shared_prefix) + " tokens").c_str() : "");
     std::printf("%9s %12s %12s %9s %9s %9s %9s %10s %8s %8s\n", "sequences", "gen tok/s", "e2e tok/s", "ttft p50",
                 "ttft p95", "itl p50", "itl p95", "peak KV", "prefix", "preempt");
@@ -266,6 +274,9 @@ const CommandRegistration kRegistration({
                      "Also run the serving engine with this many sequences at once, each level in turn "
                      "(e.g. 1,4,16,64,256; -p prompt and -n generated tokens per sequence)")
           ->delimiter(',')->check(CLI::PositiveNumber);
+      app.add_option("--concurrency-prompt", a->concurrency_prompt,
+                     "With --concurrency: prompt tokens per sequence (default: -p), so one run gives pp512 "
+                     "beside the engine's figures at 128");
       app.add_option("--shared-prefix", a->shared_prefix,
                      "With --concurrency: every prompt starts with the same this many tokens (a system prompt)")
           ->check(CLI::NonNegativeNumber);
