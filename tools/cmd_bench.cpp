@@ -5,6 +5,7 @@
 // Tokens come from real text (tests/data/corpus/valid.txt) unless --random.
 // Not here: kernel micro-benchmarks (benchmarks/bench_kernels.cpp).
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "src/dispatch/kernel_dispatch.h"
 #include "models/loader.h"
 #include "src/ops/ops.h"
+#include "tools/bench_concurrency.h"
 #include "tools/command.h"
 #include "tools/common_options.h"
 
@@ -38,6 +40,10 @@ struct BenchArgs {
   int n_prompt = 512, n_gen = 128, reps = 3;
   bool json = false, random = false, roofline = false;
   std::string text = "tests/data/corpus/valid.txt";
+  std::vector<int> concurrency;  // sequences per level of the engine runs (none: skipped)
+  int shared_prefix = 0;         // tokens every concurrent prompt starts with
+  int concurrency_prompt = -1;   // prompt tokens per engine sequence (-1: -p)
+  EngineOptions engine;
 };
 
 // Bytes and multiply-adds one generated token reads: every tensor, except that routed experts
@@ -129,7 +135,10 @@ int run_bench(BenchArgs& a) {
   auto loaded = models::load_model(a.model.model, /*with_tokenizer=*/!a.random, load_options(a.model));
   if (!loaded) return fail("bench", loaded.message());
   Model& model = *loaded->model;
-  const std::vector<int32_t> toks = bench_tokens(a, *loaded, static_cast<size_t>(a.n_prompt + a.n_gen));
+  if (a.concurrency_prompt < 0) a.concurrency_prompt = a.n_prompt;
+  const int max_level = a.concurrency.empty() ? 0 : *std::max_element(a.concurrency.begin(), a.concurrency.end());
+  const std::vector<int32_t> toks = bench_tokens(
+      a, *loaded, static_cast<size_t>(std::max(a.n_prompt + a.n_gen, a.shared_prefix + a.concurrency_prompt * max_level)));
   const PerToken pt = per_token(model.weights());
 
   std::vector<double> pp, tg;
@@ -172,6 +181,25 @@ int run_bench(BenchArgs& a) {
       tg.push_back(a.n_gen / since(t0));
     }
   }
+  // The engine at each concurrency level: prompt i is its own run of the tokens, after the
+  // shared prefix when there is one.
+  std::vector<ConcurrencyLevel> levels;
+  for (int n : a.concurrency) {
+    std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      auto& p = prompts[static_cast<size_t>(i)];
+      p.assign(toks.begin(), toks.begin() + a.shared_prefix);
+      const auto begin = toks.begin() + a.shared_prefix + static_cast<long>(i) * a.concurrency_prompt;
+      p.insert(p.end(), begin, begin + a.concurrency_prompt);
+    }
+    std::fprintf(stderr, "bench: %d sequences...\n", n);
+    EngineOptions o = a.engine;
+    o.kv = a.model.kv;
+    o.max_sequences = n;  // all of them at once
+    auto level = run_concurrency_level(model, o, prompts, a.n_gen);
+    if (!level) return fail("bench", level.message());
+    levels.push_back(*level);
+  }
   if (a.roofline) measure_roofline(threads, rl);  // and after: a slow moment must hit both
   const double pp_med = median(pp), tg_med = median(tg);
   // Useful prompt work per token: every multiply-add of the layers, the LM head once per prompt.
@@ -189,6 +217,16 @@ int run_bench(BenchArgs& a) {
     j.update({{"dram_read_gb_per_s_1t", rl.bw1}, {"dram_read_gb_per_s", rl.bwn}, {"int8_peak_gop_per_s_1t", rl.int8_1},
               {"int8_peak_gop_per_s", rl.int8_n}, {"tg_fraction_of_bw", bw > 0 ? eff_bw / bw : 0},
               {"pp_fraction_of_int8_peak", peak > 0 ? pp_gops / peak : 0}});
+  if (!levels.empty()) {
+    j["concurrency"] = nlohmann::json::array();
+    for (const auto& l : levels) j["concurrency"].push_back(l.to_json());
+    j["shared_prefix"] = a.shared_prefix;
+    j["concurrency_prompt"] = a.concurrency_prompt;
+    j["kv_budget_bytes"] = a.engine.kv_budget_bytes;
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  j["peak_rss_bytes"] = static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
   if (a.json) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
@@ -203,6 +241,17 @@ int run_bench(BenchArgs& a) {
                 rl.int8_n, rl.int8_1);
     std::printf("tg: %.0f%% of DRAM read bandwidth; pp: %.1f%% of int8 peak\n", bw > 0 ? 100 * eff_bw / bw : 0,
                 peak > 0 ? 100 * pp_gops / peak : 0);
+  }
+  if (!levels.empty()) {
+    std::printf("engine, %d prompt and %d generated tokens per sequence%s:\n", a.concurrency_prompt, a.n_gen,
+                a.shared_prefix > 0 ? (", after a shared prefix of " + std::to_string(a.shared_prefix) + " tokens").c_str() : "");
+    std::printf("%9s %12s %12s %9s %9s %9s %9s %10s %8s %8s\n", "sequences", "gen tok/s", "e2e tok/s", "ttft p50",
+                "ttft p95", "itl p50", "itl p95", "peak KV", "prefix", "preempt");
+    for (const auto& l : levels)
+      std::printf("%9lld %12.1f %12.1f %8.3fs %8.3fs %8.4fs %8.4fs %7.1f MiB %7.0f%% %8lld\n",
+                  static_cast<long long>(l.sequences), l.generated_tokens_per_s, l.end_to_end_tokens_per_s, l.ttft_p50_s,
+                  l.ttft_p95_s, l.itl_p50_s, l.itl_p95_s, static_cast<double>(l.peak_kv_bytes) / (1 << 20),
+                  100 * l.prefix_hit_ratio, static_cast<long long>(l.preemptions));
   }
   return 0;
 }
@@ -221,6 +270,18 @@ const CommandRegistration kRegistration({
       app.add_flag("--json", a->json, "Print JSON");
       app.add_flag("--random", a->random, "Random token ids instead of real text");
       app.add_flag("--roofline", a->roofline, "Also measure DRAM read bandwidth and the int8 peak");
+      app.add_option("--concurrency", a->concurrency,
+                     "Also run the serving engine with this many sequences at once, each level in turn "
+                     "(e.g. 1,4,16,64,256; -p prompt and -n generated tokens per sequence)")
+          ->delimiter(',')->check(CLI::PositiveNumber);
+      app.add_option("--concurrency-prompt", a->concurrency_prompt,
+                     "With --concurrency: prompt tokens per sequence (default: -p), so one run gives pp512 "
+                     "beside the engine's figures at 128");
+      app.add_option("--shared-prefix", a->shared_prefix,
+                     "With --concurrency: every prompt starts with the same this many tokens (a system prompt)")
+          ->check(CLI::NonNegativeNumber);
+      app.add_option("--batch-tokens", a->engine.batch_tokens, "With --concurrency: rows per forward pass")
+          ->capture_default_str()->check(CLI::PositiveNumber);
       return [a] { return run_bench(*a); };
     }});
 

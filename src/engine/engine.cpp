@@ -164,6 +164,19 @@ bool Engine::admit(Sequence& s, int64_t reserved) {
   if (prefix_) {
     const PrefixCache::Hit h = prefix_->lookup(s.tokens);
     if (h.seq >= 0) s.seq = h.seq, hit = h.positions;
+    // A running prompt still computing pages this one could share: wait for them rather than
+    // compute them twice (64 requests with one system prompt compute it once).
+    for (const auto& r : running_) {
+      if (r->pending() <= 1) continue;
+      const auto n = std::min(s.tokens.size(), r->tokens.size());
+      const auto common = static_cast<int64_t>(std::mismatch(s.tokens.begin(), s.tokens.begin() + static_cast<long>(n),
+                                                             r->tokens.begin()).first - s.tokens.begin());
+      if (common / options_.page_positions * options_.page_positions > hit) {
+        if (s.seq >= 0) cache_->remove_sequence(s.seq);
+        s.seq = -1;
+        return false;
+      }
+    }
   }
   if (s.seq < 0) s.seq = cache_->add_sequence();
   s.computed = hit;
@@ -340,7 +353,11 @@ bool Engine::step() {
       finish(s, FinishReason::kError, status);
       continue;
     }
+    const bool page_filled = (s.computed + p.rows) / options_.page_positions > s.computed / options_.page_positions;
     s.computed += p.rows;
+    // Full pages are indexed as soon as they are computed, so requests that arrive while this
+    // one runs share them.
+    if (prefix_ && page_filled) prefix_->insert(s.seq, std::span(s.tokens).first(to_size(s.computed)));
     if (s.pending() == 0) advance(s, std::span(logits_).subspan(out++ * n_vocab, n_vocab));
   }
   std::erase_if(running_, [](const auto& s) { return s->done; });

@@ -128,8 +128,20 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
     if (block_first.empty() || r - block_first.back() == rows_per_block ||
         ctx.batch.seq_id(r) != ctx.batch.seq_id(r - 1))
       block_first.push_back(r);
+  // Blocks of one row (a decode step among other sequences) go through the decode kernel.
+  std::vector<int64_t> lone;
+  std::vector<int64_t> blocks;  // first rows of the others, then n
   block_first.push_back(n);
-  const int64_t n_blocks = static_cast<int64_t>(block_first.size()) - 1;
+  for (size_t b = 0; b + 1 < block_first.size(); ++b) {
+    if (block_first[b + 1] - block_first[b] == 1) {
+      lone.push_back(block_first[b]);
+    } else {
+      blocks.push_back(block_first[b]);
+      blocks.push_back(block_first[b + 1]);
+    }
+  }
+  if (!lone.empty()) attend_lone_rows(ctx, lone, q, attn);
+  const int64_t n_blocks = static_cast<int64_t>(blocks.size()) / 2;
   const bool decoded = ctx.cache.precision() != KvPrecision::kF32;  // rows decoded into scratch
   struct BlockScratch {  // per thread, reused across its blocks
     std::vector<const float*> qp, kp, vp;
@@ -141,7 +153,7 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
   ops::for_items_with(n_blocks * c.n_head_kv, ops::num_threads(), make_scratch, [&](BlockScratch& t, int64_t k) {
     auto& [qp, kp, vp, op, begin, end, scratch, k_rows, v_rows] = t;
     const int64_t b = k / c.n_head_kv, hk = k % c.n_head_kv;
-    const int64_t r0 = block_first[to_size(b)], r1 = block_first[to_size(b + 1)];
+    const int64_t r0 = blocks[to_size(2 * b)], r1 = blocks[to_size(2 * b + 1)];
     const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_id(r0));
     int64_t lo = INT64_MAX, hi = 0;
     for (int64_t r = r0; r < r1; ++r) {
@@ -180,11 +192,77 @@ void AttentionGqa::attend_blocks(const LayerContext& ctx, const float* q, float*
   });
 }
 
+// Per thread: the chunk's row addresses, rows decoded from bf16 / q8, the kernel's scratch.
+struct AttentionGqa::FoldScratch {
+  std::vector<const float*> kp, vp;
+  std::vector<const uint16_t*> kp16, vp16;
+  std::vector<float> k_rows, v_rows, scratch;
+};
+
+// bf16 rows go to the kernel as stored where it widens them itself (half the bytes of a
+// float32 cache); other precisions are decoded into scratch rows first.
+void AttentionGqa::fold_positions(const KvLayerRows& kv, const float* q, int64_t lo, int64_t hi, KvPrecision precision,
+                                  const kernels::AttendState& state, FoldScratch& f) const {
+  constexpr int64_t kChunk = 64;  // positions per kernel call (their rows stay in L2)
+  const AttentionGqaConfig& c = config_;
+  const int64_t width = kv_width(), group = c.n_head / c.n_head_kv;
+  const bool bf16_rows = precision == KvPrecision::kBf16 && ops::has_attend_rows_bf16();
+  const bool decoded = precision != KvPrecision::kF32 && !bf16_rows;
+  f.kp.resize(kChunk);
+  f.vp.resize(kChunk);
+  f.kp16.resize(bf16_rows ? kChunk : 0);
+  f.vp16.resize(f.kp16.size());
+  f.k_rows.resize(decoded ? to_size(kChunk * width) : 0);
+  f.v_rows.resize(f.k_rows.size());
+  f.scratch.resize(to_size(kernels::attend_rows_scratch_floats(c.n_head, kChunk)));
+  for (int64_t p0 = lo; p0 < hi; p0 += kChunk) {
+    const int64_t n = std::min(kChunk, hi - p0);
+    const kernels::AttendRows rows{q, f.kp.data(), f.vp.data(), n, c.n_head, group, c.head_dim, c.head_dim, c.scale,
+                                   f.kp16.data(), f.vp16.data()};
+    if (bf16_rows) {
+      for (int64_t p = 0; p < n; ++p) {
+        f.kp16[p] = kv.k_bf16(p0 + p);
+        f.vp16[p] = kv.v_bf16(p0 + p);
+      }
+      ops::attend_rows_bf16(rows, state, f.scratch.data());
+    } else {
+      for (int64_t p = 0; p < n; ++p) {
+        f.kp[p] = kv.k(p0 + p, 0, width, decoded ? f.k_rows.data() + p * width : nullptr);
+        f.vp[p] = kv.v(p0 + p, 0, width, decoded ? f.v_rows.data() + p * width : nullptr);
+      }
+      ops::attend_rows(rows, state, f.scratch.data());
+    }
+  }
+}
+
+void AttentionGqa::attend_lone_rows(const LayerContext& ctx, const std::vector<int64_t>& rows, const float* q,
+                                    float* attn) const {
+  const AttentionGqaConfig& c = config_;
+  const int64_t n_head = c.n_head, dv = c.head_dim, q_width = n_head * c.head_dim;
+  struct RowScratch {
+    FoldScratch fold;
+    std::vector<float> m, l;
+  };
+  const auto make_scratch = [] { return RowScratch{}; };
+  ops::for_items_with(static_cast<int64_t>(rows.size()), ops::num_threads(), make_scratch, [&](RowScratch& t, int64_t i) {
+    const int64_t r = rows[to_size(i)];
+    const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_id(r));
+    const int64_t end = ctx.batch.position(r) + 1;
+    float* out = attn + r * q_width;
+    t.m.assign(to_size(n_head), -INFINITY);
+    t.l.assign(to_size(n_head), 0.0f);
+    std::fill(out, out + n_head * dv, 0.0f);
+    fold_positions(kv, q + r * q_width, window_start(kv, end), end, ctx.cache.precision(),
+                   kernels::AttendState{t.m.data(), t.l.data(), out}, t.fold);
+    for (int64_t h = 0; h < n_head; ++h)
+      for (int64_t k = 0; k < dv; ++k) out[h * dv + k] /= t.l[to_size(h)];
+  });
+}
+
 // One row (decode): its positions split into one contiguous run per thread, each run read
 // whole row by whole row (every KV head at once: one sequential stream) in chunks folded into
 // a running softmax per query head; the threads' partial softmaxes are merged at the end.
 void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float* attn) const {
-  constexpr int64_t kChunk = 64;             // positions per kernel call (their rows stay in L2)
   constexpr int64_t kPositionsPerThread = 16;   // fewer: one thread (the hand-off and merge cost more)
   const AttentionGqaConfig& c = config_;
   const int64_t n_head = c.n_head, dv = c.head_dim, group = c.n_head / c.n_head_kv, width = kv_width();
@@ -193,35 +271,11 @@ void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float*
   const int threads = static_cast<int>(std::clamp<int64_t>(span / kPositionsPerThread, 1, ops::num_threads()));
   std::vector<float> m(to_size(threads * n_head), -INFINITY), l(m.size(), 0.0f);
   std::vector<float> o(to_size(threads * n_head * dv), 0.0f);
-  // bf16 rows go to the kernel as stored where it widens them itself (half the bytes of a
-  // float32 cache); other precisions are decoded into scratch rows first.
-  const bool bf16_rows = ctx.cache.precision() == KvPrecision::kBf16 && ops::has_attend_rows_bf16();
-  const bool decoded = ctx.cache.precision() != KvPrecision::kF32 && !bf16_rows;
   auto run = [&](int me) {
     const int64_t lo = start + span * me / threads, hi = start + span * (me + 1) / threads;
     const kernels::AttendState state{m.data() + me * n_head, l.data() + me * n_head, o.data() + me * n_head * dv};
-    std::vector<const float*> kp(kChunk), vp(kChunk);
-    std::vector<const uint16_t*> kp16(bf16_rows ? kChunk : 0), vp16(kp16.size());
-    std::vector<float> k_rows(decoded ? to_size(kChunk * width) : 0), v_rows(k_rows.size());
-    std::vector<float> scratch(to_size(kernels::attend_rows_scratch_floats(n_head, kChunk)));
-    for (int64_t p0 = lo; p0 < hi; p0 += kChunk) {
-      const int64_t n = std::min(kChunk, hi - p0);
-      const kernels::AttendRows rows{q, kp.data(), vp.data(), n, n_head, group, c.head_dim, dv, c.scale,
-                                     kp16.data(), vp16.data()};
-      if (bf16_rows) {
-        for (int64_t p = 0; p < n; ++p) {
-          kp16[p] = kv.k_bf16(p0 + p);
-          vp16[p] = kv.v_bf16(p0 + p);
-        }
-        ops::attend_rows_bf16(rows, state, scratch.data());
-      } else {
-        for (int64_t p = 0; p < n; ++p) {
-          kp[p] = kv.k(p0 + p, 0, width, decoded ? k_rows.data() + p * width : nullptr);
-          vp[p] = kv.v(p0 + p, 0, width, decoded ? v_rows.data() + p * width : nullptr);
-        }
-        ops::attend_rows(rows, state, scratch.data());
-      }
-    }
+    FoldScratch scratch;
+    fold_positions(kv, q, lo, hi, ctx.cache.precision(), state, scratch);
   };
   ops::on_threads(threads, run);
   // Merge: each thread's sums rescaled to the largest maximum of the head.

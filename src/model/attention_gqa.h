@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "quant/tensor.h"
+#include "src/kernels/kernel_types.h"
 #include "src/model/attention_probs.h"
 #include "src/model/kv_precision.h"
 #include "src/model/layer_context.h"
@@ -44,6 +45,14 @@ class AttentionGqa final : public LayerBlock {
   int64_t window_start(const KvLayerRows& kv, int64_t end) const;
   void attend_blocks(const LayerContext& ctx, const float* q, float* attn) const;
   void attend_decode(const LayerContext& ctx, const float* q, float* attn) const;
+  // Batch rows that are the only row of their sequence (decode steps of many sequences): one
+  // item per row, all its heads at once, as attend_decode does on one thread.
+  void attend_lone_rows(const LayerContext& ctx, const std::vector<int64_t>& rows, const float* q, float* attn) const;
+  struct FoldScratch;
+  // Folds positions [lo, hi) of kv into the running softmax `state` of every query head of one
+  // row (q: n_head x head_dim), a chunk at a time. Single-threaded.
+  void fold_positions(const KvLayerRows& kv, const float* q, int64_t lo, int64_t hi, KvPrecision precision,
+                      const kernels::AttendState& state, FoldScratch& scratch) const;
   void attend_row_by_row(const LayerContext& ctx, const float* q, float* attn,
                          AttentionProbsCapture& probs) const;
 
