@@ -1,6 +1,7 @@
 // `hearth bench --concurrency 1,4,16,...`: many sequences through the serving engine at once.
 // Each level submits that many requests together (prompt -p tokens, -n generated each, greedy,
-// end-of-sequence ignored) to a fresh engine and times every token as it arrives.
+// end-of-sequence ignored) to a fresh engine whose KV pool is faulted in first (warm, as a
+// running server's), and times every token as it arrives.
 // Not here: the single-sequence pp/tg runs (cmd_bench.cpp).
 #pragma once
 

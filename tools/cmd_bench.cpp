@@ -184,6 +184,7 @@ int run_bench(BenchArgs& a) {
   // The engine at each concurrency level: prompt i is its own run of the tokens, after the
   // shared prefix when there is one.
   std::vector<ConcurrencyLevel> levels;
+  if (!a.concurrency.empty()) std::fprintf(stderr, "bench: %s\n", apply_default_kv_budget(a.engine).c_str());
   for (int n : a.concurrency) {
     std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
@@ -195,7 +196,7 @@ int run_bench(BenchArgs& a) {
     std::fprintf(stderr, "bench: %d sequences...\n", n);
     EngineOptions o = a.engine;
     o.kv = a.model.kv;
-    o.max_sequences = n;  // all of them at once
+    if (o.max_sequences <= 0) o.max_sequences = n;  // all of them at once
     auto level = run_concurrency_level(model, o, prompts, a.n_gen);
     if (!level) return fail("bench", level.message());
     levels.push_back(*level);
@@ -280,8 +281,8 @@ const CommandRegistration kRegistration({
       app.add_option("--shared-prefix", a->shared_prefix,
                      "With --concurrency: every prompt starts with the same this many tokens (a system prompt)")
           ->check(CLI::NonNegativeNumber);
-      app.add_option("--batch-tokens", a->engine.batch_tokens, "With --concurrency: rows per forward pass")
-          ->capture_default_str()->check(CLI::PositiveNumber);
+      a->engine.max_sequences = 0;  // each level runs all its sequences at once unless capped
+      add_engine_options(app, a->engine);
       return [a] { return run_bench(*a); };
     }});
 

@@ -389,6 +389,15 @@ void Engine::clear_prefix_cache() {
   if (prefix_) prefix_->evict(prefix_->indexed_pages());
 }
 
+Status Engine::prefault_kv(int64_t positions) {
+  return cache_->pool().prefault(pages_for(positions));
+}
+
+void Engine::reset_kv_peak() {
+  peak_pages_ = cache_->pool().used_count();
+  publish_stats();
+}
+
 void Engine::publish_stats() {
   std::lock_guard lock(mu_);
   EngineStats& st = published_;

@@ -82,6 +82,10 @@ class Engine {
   Model& model() { return model_; }
   // Lets go of every page only the prefix cache holds (a chat's /reset).
   void clear_prefix_cache();
+  // Faults in pool pages for `positions` positions (KvPagePool::prefault). Engine thread.
+  Status prefault_kv(int64_t positions);
+  // Starts the peak of KV pages in use over from the pages in use now. Engine thread.
+  void reset_kv_peak();
 
  private:
   using Clock = std::chrono::steady_clock;

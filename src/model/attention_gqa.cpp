@@ -265,7 +265,7 @@ void AttentionGqa::attend_lone_rows(const LayerContext& ctx, const std::vector<i
 void AttentionGqa::attend_decode(const LayerContext& ctx, const float* q, float* attn) const {
   constexpr int64_t kPositionsPerThread = 16;   // fewer: one thread (the hand-off and merge cost more)
   const AttentionGqaConfig& c = config_;
-  const int64_t n_head = c.n_head, dv = c.head_dim, group = c.n_head / c.n_head_kv, width = kv_width();
+  const int64_t n_head = c.n_head, dv = c.head_dim;
   const KvLayerRows kv = ctx.cache.rows(ctx.layer, ctx.batch.seq_id(0));
   const int64_t end = ctx.batch.position(0) + 1, start = window_start(kv, end), span = end - start;
   const int threads = static_cast<int>(std::clamp<int64_t>(span / kPositionsPerThread, 1, ops::num_threads()));

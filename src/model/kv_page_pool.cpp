@@ -1,5 +1,6 @@
 #include "src/model/kv_page_pool.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -49,6 +50,23 @@ Result<int32_t> KvPagePool::allocate() {
   refs_[to_size(page)] = 1;
   ++used_;
   return page;
+}
+
+Status KvPagePool::prefault(int64_t pages) {
+  constexpr size_t kOsPage = 4096;
+  pages = std::min(pages, max_pages_);
+  try {
+    while (static_cast<int64_t>(memory_.size()) < pages) {
+      std::unique_ptr<uint8_t[]> bytes(new uint8_t[to_size(page_bytes_)]);
+      for (size_t at = 0; at < to_size(page_bytes_); at += kOsPage) bytes[at] = 0;
+      memory_.push_back(std::move(bytes));
+      refs_.push_back(0);
+      free_.push_back(static_cast<int32_t>(refs_.size() - 1));
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::errorf("out of memory making {} KV cache pages of {} bytes", pages, page_bytes_);
+  }
+  return Status::ok();
 }
 
 void KvPagePool::retain(int32_t page) {

@@ -35,6 +35,11 @@ class KvPagePool {
   // fresh copy of it, to which the caller's reference moves (copy on write).
   Result<int32_t> make_writable(int32_t page);
 
+  // Makes pages until `pages` exist (at most the budget) and touches their memory, so the
+  // first sequences to use them do not wait for the OS to fault them in (a server at start, a
+  // benchmark of a warm pool). They stay free. An error when the process is out of memory.
+  Status prefault(int64_t pages);
+
   int32_t refcount(int32_t page) const;
   uint8_t* data(int32_t page);
   const uint8_t* data(int32_t page) const;

@@ -2,6 +2,8 @@
 // reference counts, the free list, copy on write of shared pages, bad budgets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstring>
 #include <set>
 
@@ -97,6 +99,20 @@ TEST(KvPagePool, BadBudgetsAreErrors) {
   EXPECT_FALSE(KvPagePool::create(0, 1 << 20).is_ok());
   EXPECT_FALSE(KvPagePool::create(-1, 1 << 20).is_ok());
   EXPECT_FALSE(KvPagePool::create(64, -5).is_ok());
+}
+
+TEST(KvPagePool, PrefaultMakesFreePagesUpToTheBudget) {
+  auto pool = make_pool(8, 64);  // 8 pages of 8 bytes
+  ASSERT_TRUE(pool->prefault(5));
+  EXPECT_EQ(pool->used_count(), 0);
+  EXPECT_EQ(pool->free_count(), 8);
+  std::vector<int32_t> pages;
+  for (int i = 0; i < 5; ++i) pages.push_back(*pool->allocate());
+  std::sort(pages.begin(), pages.end());
+  EXPECT_EQ(pages, (std::vector<int32_t>{0, 1, 2, 3, 4}));  // the prefaulted ones, no new ones
+  EXPECT_TRUE(pool->prefault(100));  // capped at the budget's 8
+  for (int i = 0; i < 3; ++i) EXPECT_LT(*pool->allocate(), 8);
+  EXPECT_FALSE(pool->allocate());
 }
 
 TEST(KvPagePoolDeathTest, MisuseIsAProgrammerError) {
