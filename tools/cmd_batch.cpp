@@ -31,14 +31,6 @@ struct BatchArgs {
   std::string input, output, shard;
 };
 
-// The "model" of response bodies whose request names none.
-std::string served_name(const std::string& path) {
-  if (path.empty() || path == models::kBundledModelName) return "tiny-qwen3-moe";
-  std::filesystem::path p(path);
-  if (!p.has_filename()) p = p.parent_path();
-  return p.filename().string();
-}
-
 // The job's running state, shared by the reading loop and the engine's callbacks (all on
 // this thread).
 struct Job {
@@ -166,7 +158,7 @@ int run_batch(BatchArgs& a) {
   if (!engine) return fail("batch", engine.message());
 
   Job job(**results);
-  const ShardLines lines = submit_shard(input, *shard, **engine, job, served, served_name(a.model.model));
+  const ShardLines lines = submit_shard(input, *shard, **engine, job, served, served_model_name(a.model.model));
   if (input.bad()) return fail("batch", "reading " + a.input + " failed");
   const int64_t total = lines.total, skipped = lines.skipped;
   job.done_before = skipped;

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include "models/loader.h"
@@ -121,6 +122,13 @@ std::string apply_default_kv_budget(EngineOptions& opt) {
   opt.kv_budget_bytes = default_kv_budget();
   if (opt.kv_budget_bytes == 0) return "KV budget: none (the available memory is unknown; --kv-budget sets one)";
   return "KV budget " + format_bytes(opt.kv_budget_bytes) + " (half of the available memory; --kv-budget to change)";
+}
+
+std::string served_model_name(const std::string& path) {
+  if (path.empty() || path == models::kBundledModelName) return "tiny-qwen3-moe";
+  std::filesystem::path p(path);
+  if (!p.has_filename()) p = p.parent_path();
+  return p.filename().string();
 }
 
 }  // namespace hearth::tools

@@ -45,6 +45,9 @@ std::string apply_default_kv_budget(EngineOptions& opt);
 // "512M", "4G", "1.5GiB", "64k", "1000000": bytes. K, M, G, T are powers of 1024, with or
 // without "B" / "iB" after them (memory sizes, as free and top count them).
 Result<int64_t> parse_byte_size(const std::string& text);
+// The "model" of API responses whose request names none: the folder or file name of --model
+// ("tiny-qwen3-moe" for the bundled model).
+std::string served_model_name(const std::string& model_path);
 // Bytes for people: "512 B", "1.50 KiB", "7.25 GiB".
 std::string format_bytes(int64_t bytes);
 

@@ -344,6 +344,7 @@ bool Engine::step() {
   }
   Status status = model_.forward(batch_, *cache_, logits_);
   ++steps_;
+  batch_rows_ += batch_.size();
   peak_pages_ = std::max(peak_pages_, cache_->pool().used_count());
   const auto n_vocab = to_size(model_.info().n_vocab);
   size_t out = 0;
@@ -402,6 +403,7 @@ void Engine::publish_stats() {
   std::lock_guard lock(mu_);
   EngineStats& st = published_;
   st.steps = steps_;
+  st.batch_rows = batch_rows_;
   st.running = static_cast<int64_t>(running_.size());
   st.waiting = static_cast<int64_t>(waiting_.size() + incoming_.size());
   st.kv_pages_used = cache_->pool().used_count();

@@ -45,6 +45,7 @@ struct EngineOptions {
 // A consistent snapshot for monitoring (thread-safe).
 struct EngineStats {
   int64_t steps = 0;
+  int64_t batch_rows = 0;  // rows of all forward passes so far (batch_rows / steps: rows per step)
   int64_t running = 0, waiting = 0;
   int64_t kv_pages_used = 0, kv_pages_total = 0, kv_pages_peak = 0;
   int64_t kv_page_bytes = 0;
@@ -114,7 +115,7 @@ class Engine {
   std::deque<std::unique_ptr<Sequence>> waiting_;   // FCFS; preempted ones go back to the front
   Batch batch_;
   std::vector<float> logits_;
-  int64_t peak_pages_ = 0, steps_ = 0, preemptions_ = 0, finished_ = 0;
+  int64_t peak_pages_ = 0, steps_ = 0, batch_rows_ = 0, preemptions_ = 0, finished_ = 0;
   int64_t prompt_tokens_ = 0, cached_tokens_ = 0, generated_tokens_ = 0;
 
   // Shared with submitting threads.
