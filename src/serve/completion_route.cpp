@@ -2,7 +2,10 @@
 // checked and encoded by openai::parse_request, queued in the engine, and answered either
 // whole or as Server-Sent Events. The engine thread only hands token text to an Exchange;
 // the HTTP worker builds the JSON and writes it, so a slow client never slows a step. A
-// stream whose client has left is cancelled in the engine at the next write that fails.
+// stream whose client has left is cancelled in the engine at the next write that fails (a
+// stream with nothing to say writes an SSE comment each second to find out). A request
+// answered whole runs to its end even if its client leaves (httplib tells a handler nothing
+// about its connection until it writes).
 // Not here: the request and response bodies (src/engine/openai_api.h), the routes' setup
 // (server.cpp).
 #include <chrono>
@@ -74,6 +77,7 @@ struct StreamState {
   ReasoningStream reasoning;
   bool started = false;
   bool finished = false;  // the last event was written
+  Clock::time_point last_write = Clock::now();
 
   // The events for `text` newly generated.
   void text_events(const std::string& text, std::string& out) {
@@ -215,6 +219,11 @@ void handle_completion(Server::State& s, openai::Endpoint endpoint, const httpli
         }
         st->text_events(text, out);
         if (done) st->end_events(*done, out);
+        // A request still queued writes nothing for a while: an SSE comment every second finds
+        // out whether its client is still there (a write to a closed connection fails).
+        const Clock::time_point now = Clock::now();
+        if (out.empty() && now - st->last_write > std::chrono::seconds(1)) out = ": waiting\n\n";
+        if (!out.empty()) st->last_write = now;
         if (!out.empty() && !sink.write(out.data(), out.size())) {
           ex->client_gone.store(true);
           server->engine->cancel(ex->id);  // its pages go back within one step

@@ -147,7 +147,7 @@ CurlResult get(const ServeProcess& s, const std::string& path, const std::string
 }
 
 // The data: payloads of an SSE body, checking the framing on the way: every event is one
-// "data: ..." line followed by a blank line.
+// "data: ..." line (or one ": comment" line) followed by a blank line.
 std::vector<std::string> sse_events(const std::string& body) {
   std::vector<std::string> events;
   size_t at = 0;
@@ -156,10 +156,11 @@ std::vector<std::string> sse_events(const std::string& body) {
     EXPECT_NE(end, std::string::npos) << "an event without its blank line: " << body.substr(at);
     if (end == std::string::npos) break;
     const std::string event = body.substr(at, end - at);
+    at = end + 2;
+    if (event.rfind(": ", 0) == 0) continue;  // a comment (a stream still queued says so each second)
     EXPECT_EQ(event.rfind("data: ", 0), 0u) << "not a data line: " << event;
     EXPECT_EQ(event.find('\n'), std::string::npos) << "an event of several lines: " << event;
     events.push_back(event.substr(6));
-    at = end + 2;
   }
   return events;
 }
@@ -371,7 +372,7 @@ TEST(ServeCli, AClientThatLeavesIsCancelledAndItsPagesReturn) {
   const double pages_idle = metric(idle, "hearth_kv_pages_used");
   // The client reads a few events and leaves (head closes the pipe, curl ends on the next
   // write) from a stream that would run far longer.
-  const std::string cmd = "curl -sS -N -H 'Content-Type: application/json' --data-binary " +
+  const std::string cmd = "curl -s -N -H 'Content-Type: application/json' --data-binary " +
                           shell_quote(long_stream("chat", 1900)) + " " + s.url() + "/v1/chat/completions | head -c 600";
   FILE* leaver = popen(cmd.c_str(), "r");
   EXPECT_EQ(pclose_read(leaver).size(), 600u);
@@ -388,6 +389,24 @@ TEST(ServeCli, AClientThatLeavesIsCancelledAndItsPagesReturn) {
   const double prompt = metric(after, "hearth_prompt_tokens_total");
   EXPECT_LE(metric(after, "hearth_kv_pages_used") - pages_idle, (prompt + generated) / 16) << after;
   EXPECT_EQ(post(s, "/v1/chat/completions", kChat).status, 200);
+}
+
+TEST(ServeCli, AClientThatLeavesWhileQueuedIsCancelledBeforeItRuns) {
+  // One sequence at a time, eight long requests ahead (seconds of work), then a stream whose
+  // client gives up after a second, still queued.
+  ServeProcess s({"--max-sequences", "1"});
+  std::vector<FILE*> busy;
+  Json whole = Json::parse(long_stream("completion", 1900));
+  whole.erase("stream");
+  for (int i = 0; i < 8; ++i) busy.push_back(background_post(s, "/v1/completions", whole.dump()));
+  wait_metric(s, "hearth_requests_in_flight", [](double v) { return v >= 8; });
+  FILE* leaver = background_post(s, "/v1/completions", long_stream("completion", 1900), "--max-time 1");
+  pclose_read(leaver);
+  for (FILE* p : busy) EXPECT_NE(pclose_read(p).find(R"("completion_tokens":1900)"), std::string::npos);
+  const std::string after = wait_metric(s, "hearth_requests_in_flight", [](double v) { return v == 0; });
+  EXPECT_NE(after.find(R"(hearth_requests_total{endpoint="completions",outcome="cancelled"} 1)"), std::string::npos)
+      << after;
+  EXPECT_EQ(metric(after, "hearth_generated_tokens_total"), 8 * 1900) << "the queued one never generated";
 }
 
 TEST(ServeCli, ASlowClientIsCutOffByTheReadTimeout) {
