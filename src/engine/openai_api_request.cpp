@@ -79,7 +79,8 @@ constexpr KnownField kKnownFields[] = {
 
 void refuse_unknown_fields(const Json& body, Endpoint endpoint) {
   const unsigned mine = endpoint == Endpoint::kChatCompletions ? kChat : kCompletions;
-  for (const auto& [name, value] : body.items()) {
+  for (const auto& item : body.items()) {
+    const std::string& name = item.key();  // not a structured binding: clang 14 (the fuzzer's) cannot capture one
     const bool known = std::any_of(std::begin(kKnownFields), std::end(kKnownFields),
                                    [&](const KnownField& f) { return name == f.name && (f.endpoints & mine); });
     if (!known) refuse(name, fmt::format("Unrecognized request argument supplied: {}", name), "unknown_parameter");

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "src/serve/reasoning_stream.h"
+#include "src/serve/request_body.h"
 #include "src/serve/server_state.h"
 
 namespace hearth::serve {
@@ -38,27 +39,6 @@ struct Exchange {
   Clock::time_point last_token;
   bool has_token = false;
 };
-
-struct JsonTooDeep {};
-
-// The body as JSON, or the 400 it gets: not JSON, not an object, nested too deep.
-std::variant<Json, openai::ApiError> read_body(const std::string& text, int max_depth) {
-  openai::ApiError e;
-  e.code = "invalid_json";
-  try {
-    Json body = Json::parse(text, [max_depth](int depth, Json::parse_event_t, Json&) {
-      if (depth > max_depth) throw JsonTooDeep{};
-      return true;
-    });
-    if (body.is_object()) return body;
-    e.message = "The request body must be a JSON object.";
-  } catch (const JsonTooDeep&) {
-    e.message = fmt::format("The request body nests deeper than {} levels.", max_depth);
-  } catch (const Json::exception& ex) {
-    e.message = fmt::format("The request body is not valid JSON: {}", ex.what());
-  }
-  return e;
-}
 
 Outcome outcome_of(const Completion& c) {
   if (c.reason == FinishReason::kCancelled) return Outcome::kCancelled;
