@@ -96,9 +96,11 @@ Result<std::string> Server::start() {
   s.http.set_tcp_nodelay(true);
   // SO_REUSEADDR alone: a restart binds at once after a kill, but a second server on a port in
   // use fails (httplib's default adds SO_REUSEPORT, which would let both listen and share it).
-  s.http.set_socket_options([](int sock) {
+  int listen_socket = -1;
+  s.http.set_socket_options([&listen_socket](int sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_socket = sock;
   });
 
   s.http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
@@ -192,6 +194,9 @@ Result<std::string> Server::start() {
   if (port < 0)
     return Status::error(fmt::format("cannot listen on {}:{}: the address is in use or not this machine's "
                                      "(--host, --port)", o.host, o.port));
+  // Debian's httplib listens with a backlog of 5: a burst of clients connecting at once would
+  // be reset. Listening again on the bound socket raises it (Linux takes a second listen()).
+  if (listen_socket >= 0) ::listen(listen_socket, SOMAXCONN);
   s.listener = std::thread([&s] { s.http.listen_after_bind(); });
   const bool v6 = o.host.find(':') != std::string::npos;
   return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", o.host, v6 ? "]" : "", port);

@@ -409,6 +409,18 @@ TEST(ServeCli, AClientThatLeavesWhileQueuedIsCancelledBeforeItRuns) {
   EXPECT_EQ(metric(after, "hearth_generated_tokens_total"), 8 * 1900) << "the queued one never generated";
 }
 
+TEST(ServeCli, ABurstOfClientsConnectingAtOnceAllComplete) {
+  // More connections at once than httplib's own listen backlog (5) holds.
+  ServeProcess s({});
+  std::vector<FILE*> clients;
+  for (int i = 0; i < 64; ++i)
+    clients.push_back(background_post(s, i % 2 ? "/v1/completions" : "/v1/chat/completions",
+                                      i % 2 ? long_stream("completion", 16) : long_stream("chat", 16)));
+  int done = 0;
+  for (FILE* p : clients) done += pclose_read(p).find("data: [DONE]") != std::string::npos;
+  EXPECT_EQ(done, 64);
+}
+
 TEST(ServeCli, ASlowClientIsCutOffByTheReadTimeout) {
   ServeProcess s({"--read-timeout", "1"});
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
