@@ -161,7 +161,12 @@ void handle_completion(Server::State& s, openai::Endpoint endpoint, const httpli
     Completion c;
     {
       std::unique_lock lock(ex->mu);
-      ex->cv.wait(lock, [&] { return ex->done.has_value(); });
+      while (!ex->cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return ex->done.has_value(); })) {
+        if (s.closing.load()) {  // the engine stopped before it saw this request
+          c.reason = FinishReason::kCancelled;
+          ex->done = std::move(c);
+        }
+      }
       c = std::move(*ex->done);
     }
     auto answer = openai::response_body(p.form, c, openai::new_response_meta(endpoint, model));
@@ -195,6 +200,11 @@ void handle_completion(Server::State& s, openai::Endpoint endpoint, const httpli
           if (out.empty())
             ex->cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !ex->text.empty() || ex->done; });
           text.swap(ex->text);
+          if (!ex->done && server->closing.load()) {  // the engine stopped before it saw this request
+            Completion cancelled;
+            cancelled.reason = FinishReason::kCancelled;
+            ex->done = std::move(cancelled);
+          }
           if (ex->done) done = std::move(ex->done);
         }
         st->text_events(text, out);

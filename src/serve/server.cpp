@@ -227,6 +227,7 @@ int64_t Server::in_flight() const {
 void Server::stop() {
   State& s = *state_;
   if (s.phase.load() != Phase::kLoading) s.phase.store(Phase::kDraining);
+  s.closing.store(true);
   s.http.stop();
   if (s.listener.joinable()) s.listener.join();
 }

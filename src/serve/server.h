@@ -50,7 +50,8 @@ class Server {
   // Waits until no request is in flight or `deadline`; true when none is.
   bool wait_idle(std::chrono::steady_clock::time_point deadline) const;
   int64_t in_flight() const;
-  // Closes the listening socket and every connection, joins the HTTP threads.
+  // Closes the listening socket and every connection, joins the HTTP threads. Call it after
+  // the engine has stopped: a request still waiting then is answered 503.
   void stop();
 
   struct State;  // shared with the request handlers (server_state.h)

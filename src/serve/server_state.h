@@ -25,6 +25,9 @@ struct Server::State {
   std::thread listener;
   std::atomic<Phase> phase{Phase::kLoading};
   Engine* engine = nullptr;  // set before phase turns kReady
+  // stop() has begun: the engine runs no more, so a request that slipped in as it stopped
+  // will never end there; its handler answers 503 instead of waiting.
+  std::atomic<bool> closing{false};
   openai::ServedModel served;
   std::string model_name;
   Metrics metrics;
