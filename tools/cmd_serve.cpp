@@ -134,23 +134,28 @@ const CommandRegistration kRegistration({
       add_model_options(app, a->model, /*required=*/false);
       add_kv_option(app, a->model.kv);
       add_engine_options(app, a->engine);
-      app.add_option("--host", a->server.host, "Address to listen on (default 127.0.0.1: this machine only; "
-                                               "0.0.0.0 for every interface)");
+      app.add_option("--host", a->server.host, "Address to listen on (127.0.0.1: this machine only; 0.0.0.0 for "
+                                               "every interface)")
+          ->capture_default_str();
       app.add_option("--port", a->server.port, "Port to listen on (0: any free one; the address printed says which)")
-          ->check(CLI::Range(0, 65535));
+          ->check(CLI::Range(0, 65535))
+          ->capture_default_str();
       app.add_option("--api-key-file", a->api_key_file,
                      "File whose first line is the key clients must send (Authorization: Bearer KEY); "
                      "without it no key is asked for");
       app.add_option("--max-waiting", a->server.max_waiting,
                      "Requests that may wait for a sequence slot; beyond them new ones get 429 with Retry-After")
-          ->check(CLI::Range(0, 1 << 20));
+          ->check(CLI::Range(0, 1 << 20))
+          ->capture_default_str();
       app.add_option("--drain-timeout", a->drain_timeout,
                      "Seconds the requests in flight get to finish after SIGTERM before they are cancelled")
-          ->check(CLI::Range(0.0, 86400.0));
+          ->check(CLI::Range(0.0, 86400.0))
+          ->capture_default_str();
       app.add_option("--read-timeout", a->server.read_timeout_seconds,
                      "Seconds a client may stay silent while sending a request (or not read a response)")
-          ->check(CLI::Range(1, 3600));
-      app.add_option("--max-body", a->max_body, "Largest request body (larger ones get 413)");
+          ->check(CLI::Range(1, 3600))
+          ->capture_default_str();
+      app.add_option("--max-body", a->max_body, "Largest request body (larger ones get 413)")->capture_default_str();
       app.add_option("--http-threads", a->server.http_threads,
                      "Connections served at once (default: --max-sequences + --max-waiting + 16; each "
                      "stream holds one)")
