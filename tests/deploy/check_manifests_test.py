@@ -89,6 +89,8 @@ CASES = [
     ("autoscaler aims elsewhere", "base",
      lambda o: find(o, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"].__setitem__("name", "hearth-server"),
      "scaleTargetRef Deployment/hearth-server is not among"),
+    ("replicas beside an autoscaler", "base",
+     lambda o: find(o, "Deployment")["spec"].__setitem__("replicas", 3), "sets spec.replicas while"),
     ("claim not rendered", "base",
      lambda o: find(o, "Deployment")["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]
      .__setitem__("claimName", "models"), "claims 'models'"),
