@@ -152,7 +152,6 @@ int run_batch(BatchArgs& a) {
   auto chat_template = ChatTemplate::from_tokenizer(*loaded->tokenizer);
   if (!chat_template) return fail("batch", chat_template.message());
   const openai::ServedModel served = openai::served_model(*loaded->model, *loaded->tokenizer, &*chat_template);
-  a.engine.kv = a.model.kv;
   std::fprintf(stderr, "hearth batch: %s\n", apply_default_kv_budget(a.engine).c_str());
   auto engine = Engine::create(*loaded->model, a.engine, loaded->tokenizer.get());
   if (!engine) return fail("batch", engine.message());
@@ -186,7 +185,7 @@ const CommandRegistration kRegistration({
     [](CLI::App& app) {
       auto a = std::make_shared<BatchArgs>();
       add_model_options(app, a->model, /*required=*/false);
-      add_kv_option(app, a->model.kv);
+      add_kv_option(app, a->engine.kv);
       add_engine_options(app, a->engine);
       app.add_option("-i,--input", a->input, "Requests, one JSON object a line (OpenAI Batch API form)")->required();
       app.add_option("-o,--output", a->output,

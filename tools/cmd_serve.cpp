@@ -85,7 +85,6 @@ int run_serve(ServeArgs& a) {
                  chat_template.message().c_str());
   const openai::ServedModel served =
       openai::served_model(*loaded->model, *loaded->tokenizer, chat_template ? &*chat_template : nullptr);
-  a.engine.kv = a.model.kv;
   std::fprintf(stderr, "hearth serve: %s\n", apply_default_kv_budget(a.engine).c_str());
   auto engine = Engine::create(*loaded->model, a.engine, loaded->tokenizer.get());
   if (!engine) return fail("serve", engine.message());
@@ -132,7 +131,7 @@ const CommandRegistration kRegistration({
     [](CLI::App& app) {
       auto a = std::make_shared<ServeArgs>();
       add_model_options(app, a->model, /*required=*/false);
-      add_kv_option(app, a->model.kv);
+      add_kv_option(app, a->engine.kv);
       add_engine_options(app, a->engine);
       app.add_option("--host", a->server.host, "Address to listen on (127.0.0.1: this machine only; 0.0.0.0 for "
                                                "every interface)")

@@ -30,6 +30,7 @@ struct Engine::Sequence {
   std::vector<int32_t> tokens;
   int64_t prompt_len = 0;
   int32_t seq = -1;  // the cache's sequence while admitted
+  PrefixCache::Chain indexed;  // how far the prefix cache holds its pages (while admitted)
   int64_t computed = 0;
   int64_t cached = -1;  // prompt tokens the prefix cache gave at first admission (-1: not yet admitted)
   int32_t preemptions = 0;
@@ -180,6 +181,7 @@ bool Engine::admit(Sequence& s, int64_t reserved) {
   }
   if (s.seq < 0) s.seq = cache_->add_sequence();
   s.computed = hit;
+  s.indexed = {};
   if (!make_room(reserved + pages_to_write(s, s.pending()))) {
     cache_->remove_sequence(s.seq);
     s.seq = -1;
@@ -358,7 +360,7 @@ bool Engine::step() {
     s.computed += p.rows;
     // Full pages are indexed as soon as they are computed, so requests that arrive while this
     // one runs share them.
-    if (prefix_ && page_filled) prefix_->insert(s.seq, std::span(s.tokens).first(to_size(s.computed)));
+    if (prefix_ && page_filled) prefix_->extend(s.seq, std::span(s.tokens).first(to_size(s.computed)), s.indexed);
     if (s.pending() == 0) advance(s, std::span(logits_).subspan(out++ * n_vocab, n_vocab));
   }
   std::erase_if(running_, [](const auto& s) { return s->done; });

@@ -35,17 +35,23 @@ PrefixCache::Entry* PrefixCache::find(uint64_t key, uint64_t parent, std::span<c
   return &e;
 }
 
-void PrefixCache::insert(int32_t seq, std::span<const int32_t> tokens) {
+void PrefixCache::insert(int32_t seq, std::span<const int32_t> tokens) { index_from(seq, tokens, {}); }
+
+void PrefixCache::extend(int32_t seq, std::span<const int32_t> tokens, Chain& chain) {
+  chain = index_from(seq, tokens, chain);
+}
+
+PrefixCache::Chain PrefixCache::index_from(int32_t seq, std::span<const int32_t> tokens, Chain chain) {
   const int64_t full = std::min<int64_t>(static_cast<int64_t>(tokens.size()), cache_.length(seq)) / page_positions_;
-  uint64_t parent = 0;
-  for (int64_t p = 0; p < full; ++p) {
+  for (int64_t p = chain.pages; p < full; ++p) {
+    const uint64_t parent = chain.key;
     const auto page_tokens = tokens.subspan(to_size(p * page_positions_), to_size(page_positions_));
     const uint64_t key = key_of(parent, page_tokens);
     if (Entry* e = find(key, parent, page_tokens)) {
       e->last_used = ++tick_;
     } else {
       const int32_t page = cache_.page_of(seq, p);
-      if (page < 0 || entries_.count(key)) return;  // no page there, or a collision: stop indexing
+      if (page < 0 || entries_.count(key)) break;  // no page there, or a collision: stop indexing
       cache_.pool().retain(page);
       Entry entry;
       entry.parent = parent;
@@ -55,8 +61,9 @@ void PrefixCache::insert(int32_t seq, std::span<const int32_t> tokens) {
       entries_.emplace(key, std::move(entry));
       if (parent != 0) ++entries_.at(parent).children;
     }
-    parent = key;
+    chain = {p + 1, key};
   }
+  return chain;
 }
 
 PrefixCache::Hit PrefixCache::lookup(std::span<const int32_t> tokens) {

@@ -30,6 +30,16 @@ class PrefixCache {
   // Pages already indexed for the same tokens are kept as they are.
   void insert(int32_t seq, std::span<const int32_t> tokens);
 
+  // How far one sequence's tokens are indexed: its first `pages` full pages, the last under
+  // `key`. A growing sequence indexes each new page once instead of walking its prefix again.
+  struct Chain {
+    int64_t pages = 0;
+    uint64_t key = 0;
+  };
+  // insert() from where `chain` stopped, moving it to the last page indexed. The pages it has
+  // passed must still be indexed: start a new Chain when the sequence lets go of its pages.
+  void extend(int32_t seq, std::span<const int32_t> tokens, Chain& chain);
+
   struct Hit {
     int32_t seq = -1;      // a new sequence of the cache holding the reused pages (-1: none)
     int64_t positions = 0;  // how many leading tokens it holds (whole pages)
@@ -56,6 +66,8 @@ class PrefixCache {
     int32_t children = 0;           // entries whose parent this is
   };
   static uint64_t key_of(uint64_t parent, std::span<const int32_t> tokens);
+  // Indexes the full pages of seq from chain.pages on; returns how far it got.
+  Chain index_from(int32_t seq, std::span<const int32_t> tokens, Chain chain);
   // The entry for (parent, tokens), or null.
   Entry* find(uint64_t key, uint64_t parent, std::span<const int32_t> tokens);
 

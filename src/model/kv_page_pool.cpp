@@ -37,34 +37,36 @@ Result<int32_t> KvPagePool::allocate() {
     page = free_.back();
     free_.pop_back();
   } else {
-    try {
-      std::unique_ptr<uint8_t[]> bytes(new uint8_t[to_size(page_bytes_)]);  // default-initialised: not zeroed
-      memory_.push_back(std::move(bytes));
-      refs_.push_back(0);
-    } catch (const std::bad_alloc&) {
-      if (memory_.size() > refs_.size()) memory_.pop_back();
-      return Status::errorf("out of memory for a KV cache page of {} bytes ({} pages held)", page_bytes_, used_);
-    }
-    page = static_cast<int32_t>(refs_.size() - 1);
+    auto made = make_page();
+    if (!made) return Status::errorf("out of memory for a KV cache page of {} bytes ({} pages held)", page_bytes_, used_);
+    page = *made;
   }
   refs_[to_size(page)] = 1;
   ++used_;
   return page;
 }
 
+std::optional<int32_t> KvPagePool::make_page() {
+  try {
+    std::unique_ptr<uint8_t[]> bytes(new uint8_t[to_size(page_bytes_)]);  // default-initialised: not zeroed
+    refs_.reserve(refs_.size() + 1);  // the one allocation that may still throw, before anything changes
+    memory_.push_back(std::move(bytes));
+    refs_.push_back(0);
+  } catch (const std::bad_alloc&) {
+    return std::nullopt;
+  }
+  return static_cast<int32_t>(refs_.size() - 1);
+}
+
 Status KvPagePool::prefault(int64_t pages) {
   constexpr size_t kOsPage = 4096;
   pages = std::min(pages, max_pages_);
-  try {
-    while (static_cast<int64_t>(memory_.size()) < pages) {
-      std::unique_ptr<uint8_t[]> bytes(new uint8_t[to_size(page_bytes_)]);
-      for (size_t at = 0; at < to_size(page_bytes_); at += kOsPage) bytes[at] = 0;
-      memory_.push_back(std::move(bytes));
-      refs_.push_back(0);
-      free_.push_back(static_cast<int32_t>(refs_.size() - 1));
-    }
-  } catch (const std::bad_alloc&) {
-    return Status::errorf("out of memory making {} KV cache pages of {} bytes", pages, page_bytes_);
+  while (static_cast<int64_t>(memory_.size()) < pages) {
+    auto made = make_page();
+    if (!made) return Status::errorf("out of memory making {} KV cache pages of {} bytes", pages, page_bytes_);
+    uint8_t* bytes = data(*made);
+    for (size_t at = 0; at < to_size(page_bytes_); at += kOsPage) bytes[at] = 0;
+    free_.push_back(*made);
   }
   return Status::ok();
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "src/base/status.h"
@@ -53,6 +54,8 @@ class KvPagePool {
  private:
   KvPagePool(int64_t page_bytes, int64_t max_pages);
   void check_page(int32_t page) const;
+  // A new page (made, with no holder and on no list), or nothing when out of memory.
+  std::optional<int32_t> make_page();
 
   int64_t page_bytes_;
   int64_t max_pages_;
